@@ -1,0 +1,48 @@
+# The project's own commands. `make demo` and `make test` build .venv/ first
+# when it is missing or older than the lock file.
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.9
+UV := UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv
+
+.PHONY: install demo test lint format lock clean translations
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet "uv==$(UV_VERSION)"
+	# --inexact keeps uv itself, which the lock file does not list.
+	$(UV) sync --frozen --inexact --quiet
+	# Catalogs are compiled here (not committed) so they never drift from the .po files.
+	$(VENV)/bin/pybabel compile --statistics -d shared/translations
+	touch $@
+
+demo: install
+	$(VENV)/bin/glanage demo
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lock: install
+	$(UV) lock
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+# After changing user-facing text: refresh the catalog template and the French
+# catalog, then translate the new entries in shared/translations/fr/.
+translations: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k t:2 -k tn:2,3 -k _ -k gettext \
+		--no-location --omit-header -o shared/translations/messages.pot .
+	$(VENV)/bin/pybabel update --no-location -i shared/translations/messages.pot \
+		-d shared/translations
