@@ -1,0 +1,120 @@
+"""Every setting Glanage reads, from the environment, in one place.
+
+Each setting is documented here with its default; README.md repeats the table.
+Secrets have no default: outside demo mode a missing SECRET_KEY is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Storage and queue. SQLite file by default; PostgreSQL when the URL says so.
+    database_url: str = "sqlite:///instance/glanage.db"
+    # Empty: an in-process Redis substitute (fakeredis), demo and tests only.
+    redis_url: str = ""
+    # Signs sessions, CSRF tokens and claim links.
+    secret_key: str = ""
+    # Base of every link sent by SMS or email (claim links, farmer forms).
+    public_base_url: str = "http://127.0.0.1:5000"
+    # Twilio. Without an account SID, SMS go to the outbox transport.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    # smtp://user:pass@host:port or smtps://...; empty: email goes to the outbox.
+    smtp_url: str = ""
+    mail_from: str = "Glanage <glanage@example.org>"
+    # Bearer token for /api/v1; empty disables the API (403).
+    api_token: str = ""
+    timezone: str = "America/Toronto"
+    admin_email: str = ""
+    admin_password: str = ""
+    # Matching: organizations per wave and minutes between waves.
+    wave_size: int = 3
+    wave_delay_minutes: float = 30.0
+    # How far a farm accepts organizations to come from, when it does not say.
+    default_farm_radius_km: float = 40.0
+    demo: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+
+_ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "secret_key": "SECRET_KEY",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio_from": "TWILIO_FROM",
+    "twilio_messaging_service_sid": "TWILIO_MESSAGING_SERVICE_SID",
+    "smtp_url": "SMTP_URL",
+    "mail_from": "MAIL_FROM",
+    "api_token": "GLANAGE_API_TOKEN",
+    "timezone": "GLANAGE_TZ",
+    "admin_email": "GLANAGE_ADMIN_EMAIL",
+    "admin_password": "GLANAGE_ADMIN_PASSWORD",
+    "wave_size": "GLANAGE_WAVE_SIZE",
+    "wave_delay_minutes": "GLANAGE_WAVE_DELAY_MINUTES",
+    "default_farm_radius_km": "GLANAGE_FARM_RADIUS_KM",
+}
+
+
+def load(environ: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Read settings from the environment; demo mode fills in safe local defaults."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for attr, name in _ENV_NAMES.items():
+        raw = env.get(name, "").strip()
+        if raw:
+            values[attr] = _coerce(attr, name, raw)
+    settings = replace(Settings(), demo=demo, **values)  # type: ignore[arg-type]
+    return _complete(settings)
+
+
+def _coerce(attr: str, name: str, raw: str) -> object:
+    kind = type(getattr(Settings(), attr))
+    if kind is str:
+        return raw
+    try:
+        return kind(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}") from error
+
+
+def _complete(settings: Settings) -> Settings:
+    try:
+        ZoneInfo(settings.timezone)
+    except (KeyError, ValueError) as error:
+        raise ConfigError(f"GLANAGE_TZ={settings.timezone!r} is unknown") from error
+    if settings.secret_key:
+        return settings
+    if settings.demo:
+        # A fresh random key per demo run: demo sessions do not survive restarts.
+        return replace(settings, secret_key=secrets.token_urlsafe(32))
+    raise ConfigError("SECRET_KEY must be set (it signs sessions and claim links)")
+
+
+def instance_dir() -> Path:
+    path = Path(os.environ.get("GLANAGE_INSTANCE", "instance")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

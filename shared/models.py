@@ -1,0 +1,376 @@
+"""The domain model, as SQLAlchemy 2 typed tables.
+
+Quantities are stored in kg (floats) beside what the farmer wrote (quantity and
+unit), so matching and claims never convert twice. Times are UTC in the
+database; they are shown in GLANAGE_TZ.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so Alembic migrations can alter them on every engine.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on SQLite too (it stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class SurplusStatus(enum.StrEnum):
+    OPEN = "open"  # announced, not matched yet
+    OFFERED = "offered"  # offers out, kg remain
+    CLAIMED = "claimed"  # nothing remains
+    UNMATCHED = "unmatched"  # no organization could take it
+    CANCELLED = "cancelled"  # withdrawn by the farmer
+    EXPIRED = "expired"  # its window passed with kg left
+
+
+OPEN_STATUSES = (SurplusStatus.OPEN, SurplusStatus.OFFERED, SurplusStatus.UNMATCHED)
+
+
+class OfferStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CLAIMED = "claimed"
+    DECLINED = "declined"
+    CLOSED = "closed"  # nothing left before this organization answered
+    EXPIRED = "expired"
+
+
+class Farm(Base):
+    __tablename__ = "farms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    municipality: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    lat: Mapped[float]
+    lon: Mapped[float]
+    # How far the farmer accepts organizations to come from; None: the default.
+    radius_km: Mapped[float | None]
+    # The personal link /f/<token>: no password, revocable by changing it.
+    form_token: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parcels: Mapped[list[Parcel]] = relationship(
+        back_populates="farm", order_by="Parcel.code"
+    )
+    contacts: Mapped[list[Contact]] = relationship(back_populates="farm")
+
+    @property
+    def phone(self) -> str | None:
+        return next((c.phone for c in self.contacts if c.phone), None)
+
+
+class Parcel(Base):
+    __tablename__ = "parcels"
+    __table_args__ = (UniqueConstraint("farm_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    farm_id: Mapped[int] = mapped_column(ForeignKey("farms.id"), index=True)
+    code: Mapped[str] = mapped_column(String(8))  # "P1", "P2", ...
+    name: Mapped[str] = mapped_column(String(120), default="")  # "le verger"
+    # WKT, a POLYGON or a POINT; lat/lon is its centroid, used for distances.
+    geometry_wkt: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    # The farmer's own words: access, hours, "don't step on the rows".
+    rules: Mapped[str] = mapped_column(Text, default="")
+
+    farm: Mapped[Farm] = relationship(back_populates="parcels")
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(60), default="")
+    municipality: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    lat: Mapped[float]
+    lon: Mapped[float]
+    service_radius_km: Mapped[float] = mapped_column(default=25.0)
+    weekly_capacity_kg: Mapped[float] = mapped_column(default=500.0)
+    cold_storage: Mapped[bool] = mapped_column(Boolean, default=False)
+    transport: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Accepted food categories (shared.crops.CATEGORIES); empty accepts all.
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["sms"])
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contacts: Mapped[list[Contact]] = relationship(back_populates="organization")
+
+    @property
+    def phone(self) -> str | None:
+        return next((c.phone for c in self.contacts if c.phone), None)
+
+    @property
+    def email(self) -> str | None:
+        return next((c.email for c in self.contacts if c.email), None)
+
+
+class Contact(Base):
+    """A person who texts or gets messages, for a farm or an organization."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    farm_id: Mapped[int | None] = mapped_column(ForeignKey("farms.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id"), index=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    consent_at: Mapped[datetime | None]
+    consent_source: Mapped[str] = mapped_column(String(40), default="")
+    opted_out_at: Mapped[datetime | None]
+    opted_out_via: Mapped[str] = mapped_column(String(40), default="")
+
+    farm: Mapped[Farm | None] = relationship(back_populates="contacts")
+    organization: Mapped[Organization | None] = relationship(back_populates="contacts")
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class Surplus(Base):
+    __tablename__ = "surpluses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Short code everyone texts about ("A12"); derived from the id, never reused.
+    code: Mapped[str | None] = mapped_column(String(8), unique=True)
+    farm_id: Mapped[int] = mapped_column(ForeignKey("farms.id"), index=True)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
+    crop: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(40))
+    perishable: Mapped[bool] = mapped_column(Boolean, default=False)
+    quantity: Mapped[float]
+    unit: Mapped[str] = mapped_column(String(16))
+    quantity_kg: Mapped[float]
+    remaining_kg: Mapped[float]
+    available_until: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10), default="glean")  # glean | pickup
+    status: Mapped[str] = mapped_column(String(12), default=SurplusStatus.OPEN)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(10), default="sms")  # sms|form|api
+    wave: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    farm: Mapped[Farm] = relationship()
+    parcel: Mapped[Parcel | None] = relationship()
+    matches: Mapped[list[Match]] = relationship(
+        back_populates="surplus", order_by="Match.rank"
+    )
+    offers: Mapped[list[Offer]] = relationship(
+        back_populates="surplus", order_by="Offer.id"
+    )
+    claims: Mapped[list[Claim]] = relationship(
+        back_populates="surplus", order_by="Claim.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Match(Base):
+    """One organization considered for a surplus: ranked, or left out and why."""
+
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("surplus_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    surplus_id: Mapped[int] = mapped_column(ForeignKey("surpluses.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    rank: Mapped[int | None]  # None when excluded
+    distance_km: Mapped[float]
+    score: Mapped[float | None]
+    # [{"code": "distance", "params": {"km": 4.2}}, ...], rendered in words.
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    wave: Mapped[int | None]  # the wave that offered it, if any
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    surplus: Mapped[Surplus] = relationship(back_populates="matches")
+    organization: Mapped[Organization] = relationship()
+
+
+class Offer(Base):
+    __tablename__ = "offers"
+    __table_args__ = (UniqueConstraint("surplus_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    surplus_id: Mapped[int] = mapped_column(ForeignKey("surpluses.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id"), index=True
+    )
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id"))
+    wave: Mapped[int] = mapped_column(Integer, default=1)
+    channel: Mapped[str] = mapped_column(String(10), default="sms")
+    status: Mapped[str] = mapped_column(String(12), default=OfferStatus.QUEUED)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    responded_at: Mapped[datetime | None]
+
+    surplus: Mapped[Surplus] = relationship(back_populates="offers")
+    organization: Mapped[Organization] = relationship()
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    surplus_id: Mapped[int] = mapped_column(ForeignKey("surpluses.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    requested_kg: Mapped[float | None]  # None: "all that remains"
+    quantity_kg: Mapped[float]
+    status: Mapped[str] = mapped_column(String(12), default="confirmed")
+    via: Mapped[str] = mapped_column(String(10))  # sms | link | panel | api
+    pickup_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    surplus: Mapped[Surplus] = relationship(back_populates="claims")
+    organization: Mapped[Organization] = relationship()
+
+
+class Message(Base):
+    """Every SMS and email, in and out, exactly as sent or received."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_to_addr", "to_addr"),
+        Index("ix_messages_from_addr", "from_addr"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    channel: Mapped[str] = mapped_column(String(5))  # sms | email
+    to_addr: Mapped[str] = mapped_column(String(254))
+    from_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    # received | queued | sent | delivered | undelivered | failed
+    status: Mapped[str] = mapped_column(String(12))
+    # Twilio MessageSid or SMTP Message-ID; unique so a webhook retry is seen.
+    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int | None]
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    surplus_id: Mapped[int | None] = mapped_column(ForeignKey("surpluses.id"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    parsed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Event(Base):
+    """The transactional outbox: written with the change, published by the relay."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_unpublished", "published_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+
+class ProcessedEvent(Base):
+    """Which consumer handled which event: a second delivery does nothing."""
+
+    __tablename__ = "processed_events"
+
+    consumer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_id: Mapped[int] = mapped_column(primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingAnnouncement(Base):
+    """An announcement missing a piece (parcel, quantity) until the farmer answers."""
+
+    __tablename__ = "pending_announcements"
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20), default="coordinator")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
