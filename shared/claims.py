@@ -1,0 +1,183 @@
+"""Claiming a surplus, whole or in part: atomic, first come first served.
+
+The common case is settled by one conditional UPDATE ("take x if at least x
+remains"). Taking all that remains, or more than remains, locks the row and
+takes exactly what was there, guarded by the value read, so two claimers can
+never both get the last kilos. Everything is written in the caller's
+transaction with the events that tell everyone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session
+
+from shared.events import emit
+from shared.models import (
+    OPEN_STATUSES,
+    Claim,
+    Offer,
+    OfferStatus,
+    Organization,
+    Surplus,
+    SurplusStatus,
+    utcnow,
+)
+
+# Remaining quantities below this are dust from unit conversions, not food.
+EPSILON_KG = 0.01
+
+
+class Outcome(enum.StrEnum):
+    GRANTED = "granted"  # got what was asked
+    CAPPED = "capped"  # asked for more than remained: got what remained
+    NOTHING_LEFT = "nothing_left"  # someone else was faster
+    CLOSED = "closed"  # cancelled or expired before the claim
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    outcome: Outcome
+    granted_kg: float
+    remaining_kg: float
+    claim: Claim | None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (Outcome.GRANTED, Outcome.CAPPED)
+
+
+def claim(
+    session: Session,
+    surplus_id: int,
+    organization: Organization,
+    requested_kg: float | None,
+    *,
+    via: str,
+    pickup_at: datetime | None = None,
+) -> ClaimResult:
+    """Take requested_kg (None: all that remains) for the organization."""
+    if requested_kg is not None and requested_kg <= 0:
+        raise ValueError("a claim must ask for a positive quantity")
+
+    granted = _take_exact(session, surplus_id, requested_kg)
+    if granted is None:
+        granted = _take_all_remaining(session, surplus_id)
+    surplus = session.get(Surplus, surplus_id, populate_existing=True)
+    if surplus is None:
+        raise LookupError(surplus_id)
+    if granted is None:
+        outcome = Outcome.NOTHING_LEFT if surplus.is_open else Outcome.CLOSED
+        if surplus.status == SurplusStatus.CLAIMED:
+            outcome = Outcome.NOTHING_LEFT
+        return ClaimResult(outcome, 0.0, surplus.remaining_kg, None)
+
+    record = _record(session, surplus, organization, requested_kg, granted, via)
+    record.pickup_at = pickup_at
+    capped = requested_kg is not None and granted < requested_kg - EPSILON_KG
+    return ClaimResult(
+        Outcome.CAPPED if capped else Outcome.GRANTED,
+        granted,
+        surplus.remaining_kg,
+        record,
+    )
+
+
+def _open(surplus_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (Surplus.id == surplus_id, Surplus.status.in_(OPEN_STATUSES))
+
+
+def _take_exact(session: Session, surplus_id: int, kg: float | None) -> float | None:
+    if kg is None:
+        return None
+    taken = session.execute(
+        update(Surplus)
+        .where(*_open(surplus_id), Surplus.remaining_kg >= kg)
+        .values(remaining_kg=Surplus.remaining_kg - kg)
+        .returning(Surplus.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return kg if taken else None
+
+
+def _take_all_remaining(session: Session, surplus_id: int) -> float | None:
+    seen = session.scalar(
+        select(Surplus.remaining_kg).where(*_open(surplus_id)).with_for_update()
+    )
+    if seen is None or seen <= EPSILON_KG:
+        return None
+    taken = session.execute(
+        update(Surplus)
+        .where(*_open(surplus_id), Surplus.remaining_kg == seen)
+        .values(remaining_kg=0.0)
+        .returning(Surplus.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return float(seen) if taken else None
+
+
+def _record(
+    session: Session,
+    surplus: Surplus,
+    organization: Organization,
+    requested_kg: float | None,
+    granted: float,
+    via: str,
+) -> Claim:
+    offer = session.scalar(
+        select(Offer).where(
+            Offer.surplus_id == surplus.id, Offer.organization_id == organization.id
+        )
+    )
+    record = Claim(
+        surplus_id=surplus.id,
+        organization_id=organization.id,
+        offer_id=offer.id if offer else None,
+        requested_kg=requested_kg,
+        quantity_kg=round(granted, 2),
+        via=via,
+    )
+    session.add(record)
+    if offer is not None:
+        offer.status = OfferStatus.CLAIMED
+        offer.responded_at = utcnow()
+    if surplus.remaining_kg <= EPSILON_KG:
+        surplus.remaining_kg = 0.0
+        surplus.status = SurplusStatus.CLAIMED
+        surplus.closed_at = utcnow()
+    session.flush()
+    emit(session, "claim.confirmed", claim_id=record.id, surplus_id=surplus.id)
+    if surplus.status == SurplusStatus.CLAIMED:
+        emit(session, "surplus.closed", surplus_id=surplus.id, reason="claimed")
+    return record
+
+
+def decline(session: Session, surplus_id: int, organization: Organization) -> bool:
+    """Record a "no thanks"; True when there was an offer to decline."""
+    offer = session.scalar(
+        select(Offer).where(
+            Offer.surplus_id == surplus_id, Offer.organization_id == organization.id
+        )
+    )
+    if offer is None or offer.status in (OfferStatus.CLAIMED, OfferStatus.DECLINED):
+        return False
+    offer.status = OfferStatus.DECLINED
+    offer.responded_at = utcnow()
+    session.flush()
+    emit(session, "offer.declined", offer_id=offer.id, surplus_id=surplus_id)
+    return True
+
+
+def cancel(session: Session, surplus: Surplus) -> bool:
+    """The farmer withdraws what is left; claims already confirmed stand."""
+    if not surplus.is_open:
+        return False
+    surplus.status = SurplusStatus.CANCELLED
+    surplus.closed_at = utcnow()
+    session.flush()
+    emit(session, "surplus.cancelled", surplus_id=surplus.id)
+    return True
