@@ -1,0 +1,361 @@
+"""The notifier's RQ entry points.
+
+Each event handler stores the messages it means to send (status "queued") in
+the same transaction as its idempotency mark, then sends them after commit.
+A message that fails for a transient reason is retried with backoff by its
+own scheduled job; a permanent failure is recorded on the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notifier import compose
+from services.notifier import transports as transport_module
+from shared import gsm
+from shared import runtime as runtime_module
+from shared.db import transaction
+from shared.jobs import AfterCommit, Handler, run_event_job
+from shared.logs import log_event
+from shared.models import (
+    Claim,
+    Contact,
+    Event,
+    Match,
+    Message,
+    Offer,
+    OfferStatus,
+    Organization,
+    Surplus,
+    utcnow,
+)
+from shared.runtime import Runtime
+from shared.tokens import claim_expiry, sign_claim
+
+log = logging.getLogger(__name__)
+
+# Seconds before each new attempt of a transient failure; then it is failed.
+BACKOFF = (30, 120, 600)
+SMS_SENDER = "glanage"
+
+
+def handle_event(event_id: int) -> bool:
+    return run_event_job(runtime_module.current(), "notifier", event_id, HANDLERS)
+
+
+def claim_link(runtime: Runtime, offer: Offer) -> str:
+    expires = claim_expiry(offer.surplus.available_until, runtime.settings.tz)
+    token = sign_claim(runtime.settings.secret_key, offer.id, expires)
+    return f"{runtime.settings.public_base_url}/r/{token}"
+
+
+def _queue(
+    session: Session,
+    contact: Contact,
+    channel: str,
+    text: compose.Text,
+    *,
+    surplus_id: int | None,
+    offer_id: int | None = None,
+) -> Message | None:
+    address = contact.phone if channel == "sms" else contact.email
+    if not address or contact.opted_out:
+        return None
+    body = text.sms if channel == "sms" else text.email
+    message = Message(
+        direction="out",
+        channel=channel,
+        to_addr=address,
+        from_addr=SMS_SENDER if channel == "sms" else "glanage@example.org",
+        subject="" if channel == "sms" else text.subject,
+        body=body,
+        status="queued",
+        segments=gsm.count_segments(body).segments if channel == "sms" else None,
+        contact_id=contact.id,
+        surplus_id=surplus_id,
+        offer_id=offer_id,
+    )
+    session.add(message)
+    return message
+
+
+def _to_contacts(
+    session: Session,
+    contacts: Iterable[Contact],
+    channels: Iterable[str],
+    make_text: compose.TextFactory,
+    *,
+    surplus_id: int | None,
+    offer_id: int | None = None,
+) -> list[Message]:
+    queued = []
+    for contact in contacts:
+        text = make_text(contact.language or "fr")
+        for channel in channels:
+            message = _queue(
+                session,
+                contact,
+                channel,
+                text,
+                surplus_id=surplus_id,
+                offer_id=offer_id,
+            )
+            if message is not None:
+                queued.append(message)
+    session.flush()
+    return queued
+
+
+def _send_after(runtime: Runtime, messages: list[Message]) -> list[AfterCommit]:
+    ids = [m.id for m in messages]
+    return [lambda: deliver_many(runtime, ids)]
+
+
+def _on_offers_ready(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    surplus = session.get(Surplus, event.payload["surplus_id"])
+    if surplus is None or not surplus.is_open:
+        return []
+    matches = session.scalars(
+        select(Match).where(Match.id.in_(event.payload["match_ids"]))
+    ).all()
+    messages: list[Message] = []
+    for match in matches:
+        org = match.organization
+        offer = Offer(
+            surplus_id=surplus.id,
+            organization_id=org.id,
+            match_id=match.id,
+            wave=event.payload["wave"],
+            channel="sms" if "sms" in org.channels else "email",
+        )
+        session.add(offer)
+        session.flush()
+        offer.surplus = surplus
+        link = claim_link(runtime, offer)
+        messages += _to_contacts(
+            session,
+            org.contacts,
+            org.channels,
+            partial(compose.offer, surplus, link=link),
+            surplus_id=surplus.id,
+            offer_id=offer.id,
+        )
+    return _send_after(runtime, messages)
+
+
+def _on_claim_confirmed(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    claim = session.get(Claim, event.payload["claim_id"])
+    if claim is None:
+        return []
+    org = claim.organization
+    farm = claim.surplus.farm
+    messages: list[Message] = []
+    # A claim by SMS was confirmed in the reply itself; don't say it twice.
+    if claim.via != "sms":
+        messages += _to_contacts(
+            session,
+            org.contacts,
+            org.channels,
+            lambda lang: compose.claim_confirmed_to_organization(claim, lang),
+            surplus_id=claim.surplus_id,
+            offer_id=claim.offer_id,
+        )
+    messages += _to_contacts(
+        session,
+        farm.contacts,
+        ["sms"],
+        lambda lang: compose.claim_confirmed_to_farmer(claim, lang),
+        surplus_id=claim.surplus_id,
+    )
+    return _send_after(runtime, messages)
+
+
+def _offered_elsewhere(session: Session, surplus: Surplus) -> list[Offer]:
+    """Offers still waiting for an answer: those organizations must be told."""
+    return [
+        o
+        for o in surplus.offers
+        if o.status in (OfferStatus.QUEUED, OfferStatus.SENT, OfferStatus.DELIVERED)
+    ]
+
+
+def _tell_waiting(
+    session: Session,
+    runtime: Runtime,
+    surplus: Surplus,
+    make_text: compose.TextFactory,
+    new_status: str,
+) -> list[AfterCommit]:
+    messages: list[Message] = []
+    for offer in _offered_elsewhere(session, surplus):
+        offer.status = new_status
+        org: Organization = offer.organization
+        messages += _to_contacts(
+            session,
+            org.contacts,
+            org.channels,
+            make_text,
+            surplus_id=surplus.id,
+            offer_id=offer.id,
+        )
+    return _send_after(runtime, messages)
+
+
+def _on_closed(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    surplus = session.get(Surplus, event.payload["surplus_id"])
+    if surplus is None:
+        return []
+    return _tell_waiting(
+        session,
+        runtime,
+        surplus,
+        lambda lang: compose.already_taken(surplus, lang),
+        OfferStatus.CLOSED,
+    )
+
+
+def _on_cancelled(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    surplus = session.get(Surplus, event.payload["surplus_id"])
+    if surplus is None:
+        return []
+    return _tell_waiting(
+        session,
+        runtime,
+        surplus,
+        lambda lang: compose.cancelled(surplus, lang),
+        OfferStatus.CLOSED,
+    )
+
+
+def _to_farmer(make: compose.SurplusText) -> Handler:
+    def handler(
+        session: Session, event: Event, runtime: Runtime
+    ) -> Iterable[AfterCommit]:
+        surplus = session.get(Surplus, event.payload["surplus_id"])
+        if surplus is None:
+            return []
+        messages = _to_contacts(
+            session,
+            surplus.farm.contacts,
+            ["sms"],
+            lambda lang: make(surplus, lang),
+            surplus_id=surplus.id,
+        )
+        return _send_after(runtime, messages)
+
+    return handler
+
+
+HANDLERS = {
+    "offers.ready": _on_offers_ready,
+    "claim.confirmed": _on_claim_confirmed,
+    "surplus.closed": _on_closed,
+    "surplus.cancelled": _on_cancelled,
+    "surplus.unmatched": _to_farmer(compose.unmatched),
+    "surplus.expired": _to_farmer(compose.expired),
+}
+
+
+def transports_for(runtime: Runtime) -> dict[str, transport_module.Transport]:
+    if not runtime.transports:
+        runtime.transports = dict(transport_module.from_settings(runtime.settings))
+    return runtime.transports
+
+
+def deliver_many(runtime: Runtime, message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        deliver(runtime, message_id)
+
+
+def deliver(runtime: Runtime, message_id: int) -> str:
+    """Send one queued message; returns its new status."""
+    with transaction(runtime.sessions) as session:
+        message = session.get(Message, message_id)
+        if message is None or message.status != "queued":
+            return message.status if message else "missing"
+        outgoing = transport_module.Outgoing(
+            message.id, message.to_addr, message.body, message.subject
+        )
+        channel, attempts = message.channel, message.attempts
+    transport = transports_for(runtime)[channel]
+    try:
+        sent = transport.send(outgoing)
+    except transport_module.TransientError as error:
+        return _retry_later(runtime, message_id, attempts, str(error))
+    except transport_module.PermanentError as error:
+        return _record(runtime, message_id, "failed", error=str(error))
+    return _record(runtime, message_id, sent.status, provider_id=sent.provider_id)
+
+
+def _retry_later(runtime: Runtime, message_id: int, attempts: int, error: str) -> str:
+    if attempts >= len(BACKOFF):
+        return _record(runtime, message_id, "failed", error=error)
+    _record(runtime, message_id, "queued", error=error)
+    runtime.queue("notifier").enqueue_in(
+        timedelta(seconds=BACKOFF[attempts]),
+        "services.notifier.jobs.retry_delivery",
+        message_id,
+    )
+    return "queued"
+
+
+def retry_delivery(message_id: int) -> str:
+    return deliver(runtime_module.current(), message_id)
+
+
+def _record(
+    runtime: Runtime,
+    message_id: int,
+    status: str,
+    *,
+    error: str = "",
+    provider_id: str | None = None,
+) -> str:
+    with transaction(runtime.sessions) as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            return "missing"
+        message.status = status
+        message.attempts += 1
+        message.error = error
+        if provider_id:
+            message.provider_id = provider_id
+        message.updated_at = utcnow()
+        if message.offer_id is not None:
+            update_offer_from_message(session, message)
+    log_event(
+        log,
+        "message." + status,
+        message_id=message_id,
+        channel=message.channel,
+        to=message.to_addr,
+        error=error or None,
+    )
+    return status
+
+
+def update_offer_from_message(session: Session, message: Message) -> None:
+    """An offer waiting for an answer reflects how its message travelled."""
+    offer = session.get(Offer, message.offer_id)
+    if offer is None or offer.status not in ("queued", "sent", "delivered"):
+        return
+    if message.status in ("sent", "queued", "accepted") and offer.status == "queued":
+        offer.status = OfferStatus.SENT if message.status != "queued" else offer.status
+    elif message.status == "delivered":
+        offer.status = OfferStatus.DELIVERED
+    elif message.status in ("failed", "undelivered") and offer.status == "queued":
+        offer.status = OfferStatus.FAILED
