@@ -1,0 +1,258 @@
+"""The `glanage` command (DESIGN §5): demo, web, worker, relay, db, seed, parse."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+import click
+
+from shared import config, logs
+from shared import runtime as runtime_module
+from shared.db import transaction
+from shared.grammar import parse
+from shared.runtime import QUEUE_NAMES
+
+
+def _runtime(demo: bool = False) -> runtime_module.Runtime:
+    try:
+        settings = config.load(demo=demo)
+    except config.ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    return runtime_module.install(runtime_module.from_settings(settings))
+
+
+@click.group()
+@click.option("--log-level", default=os.environ.get("GLANAGE_LOG_LEVEL", "INFO"))
+@click.option(
+    "--json-logs", is_flag=True, default=bool(os.environ.get("GLANAGE_JSON_LOGS"))
+)
+def main(log_level: str, json_logs: bool) -> None:
+    """Glanage: farmers' surplus to the food organizations that need it."""
+    logs.configure(log_level, json=json_logs)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Seeded demo: web, relay and worker in one process, until interrupted."""
+    # Alembic announces its plugins at import; a person starting the demo
+    # wants to read the URL and the login, not that.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from werkzeug.serving import make_server
+
+    from services.web import create_app
+    from shared import migrate, seed
+    from shared.engine import Embedded
+
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
+    os.environ.setdefault("GLANAGE_API_TOKEN", secrets.token_urlsafe(18))
+    runtime = _runtime(demo=True)
+    settings = runtime.settings
+    migrate.upgrade(settings.database_url)
+    email = settings.admin_email or seed.DEMO_ADMIN_EMAIL
+    password = settings.admin_password or seed.DEMO_ADMIN_PASSWORD
+    with transaction(runtime.sessions) as session:
+        seed.seed_demo(session)
+        seed.ensure_admin(session, email, password)
+
+    loop = Embedded(runtime)
+    loop.start()
+    server = make_server(host, port, create_app(runtime), threaded=True)
+    base = settings.public_base_url
+    click.echo(
+        f"\nGlanage demo is running on {base}\n"
+        f"  Panel:          {base}/panel   (login {email} / {password})\n"
+        f"  SMS simulator:  {base}/panel/simulator\n"
+        f"  API:            {base}/api/v1"
+        f"  (Authorization: Bearer {settings.api_token})\n"
+        f"  Database:       {settings.database_url}\n"
+        "Press Ctrl+C to stop.\n"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        loop.stop()
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def web(host: str, port: int, workers: int) -> None:
+    """Serve the web app with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    from services.web import create_app
+
+    app = create_app(_runtime())
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return app
+
+    Server().run()
+
+
+@main.command()
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker (with the scheduler) on QUEUES (default: all)."""
+    from rq import SimpleWorker
+
+    runtime = _runtime()
+    names = queues or QUEUE_NAMES
+    unknown = set(names) - set(QUEUE_NAMES)
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}")
+    # SimpleWorker runs jobs in this process: no fork per job, and the
+    # database pool is never shared across a fork.
+    rq_worker = SimpleWorker(
+        [runtime.queue(n) for n in names], connection=runtime.redis
+    )
+    rq_worker.work(burst=burst, with_scheduler=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Publish what is pending, then stop.")
+@click.option("--interval", default=0.5, show_default=True, type=float)
+def relay(once: bool, interval: float) -> None:
+    """Publish outbox events to their RQ queues."""
+    from shared.relay import publish_pending
+
+    runtime = _runtime()
+    while True:
+        published = publish_pending(runtime)
+        if once:
+            click.echo(f"published {published}")
+            return
+        if not published:
+            time.sleep(interval)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (DATABASE_URL)."""
+    from shared import migrate
+
+    settings = config.load(demo=True)
+    migrate.upgrade(settings.database_url)
+    click.echo(f"database at head: {settings.database_url}")
+
+
+@main.command()
+@click.option("--demo", "demo_data", is_flag=True, required=True, help="Demo data.")
+def seed(demo_data: bool) -> None:
+    """Seed the database (demo farms, organizations, coordinator account)."""
+    from shared import seed as seed_module
+
+    runtime = _runtime(demo=True)
+    with transaction(runtime.sessions) as session:
+        added = seed_module.seed_demo(session)
+        settings = runtime.settings
+        if settings.admin_email and settings.admin_password:
+            seed_module.ensure_admin(
+                session, settings.admin_email, settings.admin_password
+            )
+    click.echo("demo data added" if added else "data already there: nothing added")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import data from spreadsheets."""
+
+
+@import_group.command("organizations")
+@click.argument("path", type=click.File("r", encoding="utf-8-sig"))
+def import_organizations(path: Any) -> None:
+    """Import organizations from a CSV file; bad rows are reported, good ones kept."""
+    from shared import importer
+
+    runtime = _runtime(demo=True)
+    try:
+        numbered = list(importer.rows(path))
+    except importer.RowError as error:
+        raise click.ClickException(str(error)) from error
+    with (
+        transaction(runtime.sessions) as session,
+        click.progressbar(numbered, label="Importing organizations") as bar,
+    ):
+        report = importer.import_rows(session, bar)
+    for line, problem in report.errors:
+        click.echo(f"line {line}: {problem}", err=True)
+    click.echo(f"{report.added} added, {len(report.errors)} rejected")
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command("parse")
+@click.argument("text")
+@click.option("--from", "sender", default=None, help="Sender phone (named parcels).")
+@click.option("--now", "now_text", default=None, help="ISO 8601 moment for dates.")
+def parse_command(text: str, sender: str | None, now_text: str | None) -> None:
+    """Parse TEXT with the SMS grammar; '-' reads one message a line from stdin."""
+    settings = config.load(demo=True)
+    now = _now(now_text, settings)
+    names = _parcel_names(sender) if sender else {}
+    lines = sys.stdin if text == "-" else [text]
+    for line in lines:
+        message = line.rstrip("\r\n") if text == "-" else line
+        result = parse(message, now=now, parcel_names=names).to_dict()
+        click.echo(json.dumps(result, ensure_ascii=False))
+
+
+def _now(value: str | None, settings: config.Settings) -> datetime:
+    if not value:
+        return datetime.now(settings.tz)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"not ISO 8601: {value}", param_hint="--now"
+        ) from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
+
+
+def _parcel_names(sender: str) -> dict[str, str]:
+    """Named parcels of the sender's farm, when the database knows the number."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from shared.models import Contact
+    from shared.phones import normalize
+
+    try:
+        runtime = _runtime(demo=True)
+        with runtime.sessions() as session:
+            contact = session.scalar(
+                select(Contact).where(Contact.phone == (normalize(sender) or sender))
+            )
+            if contact is None or contact.farm is None:
+                return {}
+            return {p.name: p.code for p in contact.farm.parcels if p.name}
+    except SQLAlchemyError:
+        return {}
+
+
+if __name__ == "__main__":
+    main()

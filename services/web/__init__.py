@@ -1,0 +1,68 @@
+"""The web service: Flask app factory and its blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from shared.i18n import LANGUAGES, TRANSLATIONS_DIR, pick_language
+from shared.runtime import Runtime
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=runtime.settings.secret_key,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
+        BABEL_DEFAULT_LOCALE="fr",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=runtime.settings.public_base_url.startswith("https"),
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["glanage"] = runtime
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    from services.web import api, claim, farmer, health, panel, site, sms
+
+    blueprints = (site.bp, sms.bp, claim.bp, farmer.bp, panel.bp, api.bp, health.bp)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    csrf.exempt(sms.bp)
+    csrf.exempt(api.bp)
+
+    @app.teardown_appcontext
+    def _close_session(_error: BaseException | None) -> None:
+        db = g.pop("db", None)
+        if db is not None:
+            db.close()
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {"lang": _locale(), "other_lang": "en" if _locale() == "fr" else "fr"}
+
+    return app
+
+
+def _locale() -> str:
+    """?lang= wins and is remembered; then the browser's preference; French first."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        session["lang"] = asked
+        return asked
+    if session.get("lang") in LANGUAGES:
+        return str(session["lang"])
+    best = request.accept_languages.best_match(LANGUAGES, default="fr")
+    return pick_language(best)

@@ -1,0 +1,87 @@
+"""The glanage command as other programs use it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from services.cli import main
+from shared.config import Settings
+
+
+def test_parse_one_message_with_a_fixed_now() -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "parse",
+            "DISPO P3 courges 500 kg jusqu'à vendredi",
+            "--now",
+            "2026-09-14T10:00:00",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    parsed = json.loads(result.output)
+    assert parsed["parcel"] == "P3" and parsed["available_until"] == "2026-09-18"
+
+
+def test_parse_stdin_one_json_line_per_message_empty_lines_included() -> None:
+    lines = "OUI A12 200\n\nNON A12\nSTOP\n"
+    result = CliRunner().invoke(
+        main, ["parse", "-", "--now", "2026-09-14T10:00:00-04:00"], input=lines
+    )
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["intent"] for o in out] == ["claim", "unknown", "decline", "stop"]
+    assert out[0]["offer_code"] == "A12" and out[0]["quantity"] == 200
+
+
+def test_parse_rejects_a_bad_now() -> None:
+    result = CliRunner().invoke(main, ["parse", "AIDE", "--now", "tomorrow"])
+    assert result.exit_code == 2 and "ISO 8601" in result.output
+
+
+def test_import_organizations_keeps_good_rows_and_reports_bad_ones(
+    tmp_path: Path, settings: Settings, monkeypatch: object
+) -> None:
+    csv_file = tmp_path / "orgs.csv"
+    csv_file.write_text(
+        "name,municipality,phone,weekly_capacity_kg,categories,cold_storage\n"
+        "Frigo de Joliette,Joliette,450 555 0180,300,legume;fruit,oui\n"
+        ",Joliette,,,,\n"
+        "Cuisine X,Nulle-Part,,,,\n"
+        "Cuisine Y,Rawdon,not a phone,,,\n"
+        "Cuisine Z,Rawdon,,beaucoup,,\n"
+        "Panier W,Rawdon,,,viande,\n"
+        "Comptoir V,Lanoraie,,120,,non\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)  # type: ignore[attr-defined]
+    result = CliRunner().invoke(main, ["import", "organizations", str(csv_file)])
+    assert result.exit_code == 1
+    assert "2 added, 5 rejected" in result.output
+    for line, words in (
+        (3, "name is empty"),
+        (4, "Nulle-Part"),
+        (5, "phone"),
+        (6, "weekly_capacity_kg"),
+        (7, "viande"),
+    ):
+        assert f"line {line}: " in result.output and words in result.output
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        names = (
+            connection.execute(
+                text(
+                    "SELECT name FROM organizations"
+                    " WHERE name IN ('Frigo de Joliette', 'Comptoir V')"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert sorted(names) == ["Comptoir V", "Frigo de Joliette"]
