@@ -189,56 +189,30 @@ def _offered_elsewhere(session: Session, surplus: Surplus) -> list[Offer]:
     ]
 
 
-def _tell_waiting(
-    session: Session,
-    runtime: Runtime,
-    surplus: Surplus,
-    make_text: compose.TextFactory,
-    new_status: str,
-) -> list[AfterCommit]:
-    messages: list[Message] = []
-    for offer in _offered_elsewhere(session, surplus):
-        offer.status = new_status
-        org: Organization = offer.organization
-        messages += _to_contacts(
-            session,
-            org.contacts,
-            org.channels,
-            make_text,
-            surplus_id=surplus.id,
-            offer_id=offer.id,
-        )
-    return _send_after(runtime, messages)
+def _to_waiting(make: compose.SurplusText) -> Handler:
+    """Tell every organization still waiting on its offer; that offer is closed."""
 
+    def handler(
+        session: Session, event: Event, runtime: Runtime
+    ) -> Iterable[AfterCommit]:
+        surplus = session.get(Surplus, event.payload["surplus_id"])
+        if surplus is None:
+            return []
+        messages: list[Message] = []
+        for offer in _offered_elsewhere(session, surplus):
+            offer.status = OfferStatus.CLOSED
+            org: Organization = offer.organization
+            messages += _to_contacts(
+                session,
+                org.contacts,
+                org.channels,
+                partial(make, surplus),
+                surplus_id=surplus.id,
+                offer_id=offer.id,
+            )
+        return _send_after(runtime, messages)
 
-def _on_closed(
-    session: Session, event: Event, runtime: Runtime
-) -> Iterable[AfterCommit]:
-    surplus = session.get(Surplus, event.payload["surplus_id"])
-    if surplus is None:
-        return []
-    return _tell_waiting(
-        session,
-        runtime,
-        surplus,
-        lambda lang: compose.already_taken(surplus, lang),
-        OfferStatus.CLOSED,
-    )
-
-
-def _on_cancelled(
-    session: Session, event: Event, runtime: Runtime
-) -> Iterable[AfterCommit]:
-    surplus = session.get(Surplus, event.payload["surplus_id"])
-    if surplus is None:
-        return []
-    return _tell_waiting(
-        session,
-        runtime,
-        surplus,
-        lambda lang: compose.cancelled(surplus, lang),
-        OfferStatus.CLOSED,
-    )
+    return handler
 
 
 def _to_farmer(make: compose.SurplusText) -> Handler:
@@ -252,7 +226,7 @@ def _to_farmer(make: compose.SurplusText) -> Handler:
             session,
             surplus.farm.contacts,
             ["sms"],
-            lambda lang: make(surplus, lang),
+            partial(make, surplus),
             surplus_id=surplus.id,
         )
         return _send_after(runtime, messages)
@@ -263,8 +237,8 @@ def _to_farmer(make: compose.SurplusText) -> Handler:
 HANDLERS = {
     "offers.ready": _on_offers_ready,
     "claim.confirmed": _on_claim_confirmed,
-    "surplus.closed": _on_closed,
-    "surplus.cancelled": _on_cancelled,
+    "surplus.closed": _to_waiting(compose.already_taken),
+    "surplus.cancelled": _to_waiting(compose.cancelled),
     "surplus.unmatched": _to_farmer(compose.unmatched),
     "surplus.expired": _to_farmer(compose.expired),
 }

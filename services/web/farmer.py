@@ -22,19 +22,6 @@ from shared.surpluses import Announcement, announce
 
 bp = Blueprint("farmer", __name__)
 
-UNITS = (
-    "kg",
-    "lb",
-    "t",
-    "caisse",
-    "poche",
-    "sac",
-    "minot",
-    "boite",
-    "palette",
-    "panier",
-    "unite",
-)
 FIELDS = ("parcel", "crop", "quantity", "unit", "until", "kind", "notes")
 
 
@@ -84,7 +71,7 @@ def form(token: str) -> ResponseReturnValue:
         errors=errors,
         created=created,
         recent=recent,
-        units=UNITS,
+        units=crops.UNITS,
         parcel_options=[
             (p.code, f"{p.code} · {p.name}" if p.name else p.code) for p in farm.parcels
         ],
@@ -106,7 +93,7 @@ def _read(
         quantity = parse_quantity(values["quantity"])
     if quantity is None:
         errors["quantity"] = _("How much? Write a number, like 300 or 1,5.")
-    unit = values["unit"] if values["unit"] in UNITS else None
+    unit = values["unit"] if values["unit"] in crops.UNITS else None
     if unit is None:
         errors["unit"] = _("Pick a unit.")
     until = _date(values["until"])

@@ -391,8 +391,6 @@ def _organization(
     if parsed.intent == "status":
         return _org_status(session, org, lang)
     if parsed.intent not in ("claim", "decline"):
-        if parsed.intent == "announce" and parsed.offer_code is None:
-            return _not_understood(parsed, lang, farmer=False)
         return _not_understood(parsed, lang, farmer=False)
     surplus = _offered_surplus(session, org, parsed.offer_code)
     if surplus is None:

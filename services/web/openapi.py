@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.grammar import INTENTS
+
 NULLABLE_STR = {"type": ["string", "null"]}
 NULLABLE_NUM = {"type": ["number", "null"]}
 NULLABLE_INT = {"type": ["integer", "null"]}
@@ -188,19 +190,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "ParseResult": _obj(
         {
-            "intent": {
-                "enum": [
-                    "announce",
-                    "claim",
-                    "decline",
-                    "cancel",
-                    "status",
-                    "help",
-                    "stop",
-                    "start",
-                    "unknown",
-                ]
-            },
+            "intent": {"enum": list(INTENTS)},
             "language": {"enum": ["fr", "en"]},
             "parcel": NULLABLE_STR,
             "crop": NULLABLE_STR,
