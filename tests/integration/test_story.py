@@ -147,3 +147,41 @@ def test_wrong_code_and_closed_surplus(twilio: Twilio, work: Any, api: Any) -> N
     if phone:
         assert code in twilio.reply(phone, f"OUI {code} 10")
     assert surplus_by_code(api, code)["claims"] == []
+
+
+def test_organizations_racing_by_sms_never_oversell(
+    client: FlaskClient, twilio: Twilio, work: Any, api: Any, runtime: Any
+) -> None:
+    from dataclasses import replace
+    from threading import Thread
+
+    runtime.settings = replace(runtime.settings, wave_size=27)
+    reply = twilio.reply(FARMER, "DISPO P1 carottes 200 kg jusqu'à vendredi")
+    code = re.search(r"\b([A-Z]\d+)\b", reply).group(1)  # type: ignore[union-attr]
+    work()
+    orgs = org_contacts(api)
+    offered = [orgs[o["organization_id"]] for o in surplus_by_code(api, code)["offers"]]
+    phones = [o["phone"] for o in offered if o["phone"]]
+    assert len(phones) >= 10
+
+    answers: list[str] = []
+
+    def claim(phone: str) -> None:
+        response = Twilio(client.application.test_client()).text(
+            phone, f"OUI {code} 30", sid=f"SMrace{phone}"
+        )
+        answers.append(response.get_data(as_text=True))
+
+    threads = [Thread(target=claim, args=(p,)) for p in phones]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(answers) == len(phones)  # every claimer got an answer
+    final = surplus_by_code(api, code)
+    assert final["remaining_kg"] == 0
+    granted = [c["quantity_kg"] for c in final["claims"]]
+    assert sum(granted) == 200 and sorted(granted) == [20] + [30] * 6
+    sorry = [a for a in answers if "tout réservé" in a or "all been claimed" in a]
+    assert len(sorry) == len(phones) - 7
