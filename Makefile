@@ -21,7 +21,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 demo: install
 	$(VENV)/bin/glanage demo
 
+# The production-engine tests (tests/production) need PostgreSQL + PostGIS and
+# Redis on localhost; ensure-services starts or installs them where it can.
 test: install
+	bash .ci/ensure-services
 	$(VENV)/bin/pytest
 
 lint: install

@@ -88,22 +88,26 @@ def demo(host: str, port: int) -> None:
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def web(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=4, show_default=True, type=int)
+def web(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web app with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
     from services.web import create_app
 
-    app = create_app(_runtime())
+    runtime = _runtime()
 
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Any:
-            return app
+            # Called in each worker after the fork: no pooled connection is
+            # ever shared between processes.
+            return create_app(runtime)
 
     Server().run()
 
@@ -136,13 +140,64 @@ def relay(once: bool, interval: float) -> None:
     from shared.relay import publish_pending
 
     runtime = _runtime()
+    log = logging.getLogger("glanage.relay")
     while True:
-        published = publish_pending(runtime)
+        try:
+            published = publish_pending(runtime)
+        except Exception:
+            # Redis or the database is away: nothing is lost (events stay
+            # unpublished), so wait and try again.
+            log.exception("relay.error")
+            published = 0
+            if once:
+                raise
         if once:
             click.echo(f"published {published}")
             return
         if not published:
             time.sleep(interval)
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs that failed: list them, run them again."""
+
+
+@jobs.command("failed")
+def jobs_failed() -> None:
+    """List failed jobs of every queue, newest last."""
+    from rq.job import Job
+
+    runtime = _runtime()
+    total = 0
+    for name in QUEUE_NAMES:
+        registry = runtime.queue(name).failed_job_registry
+        for job_id in registry.get_job_ids():
+            job = Job.fetch(job_id, connection=runtime.redis)
+            result = job.latest_result()
+            error = (result.exc_string or "") if result else ""
+            last_line = error.strip().splitlines()[-1:] or [""]
+            click.echo(f"{name}\t{job_id}\t{job.description}\t{last_line[0]}")
+            total += 1
+    click.echo(f"{total} failed job(s)", err=True)
+
+
+@jobs.command("retry")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every failed job.")
+def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
+    """Put failed jobs back on their queue (consumers ignore work already done)."""
+    if not job_ids and not retry_all:
+        raise click.UsageError("name the job ids to retry, or pass --all")
+    runtime = _runtime()
+    retried = 0
+    for name in QUEUE_NAMES:
+        registry = runtime.queue(name).failed_job_registry
+        for job_id in registry.get_job_ids():
+            if retry_all or job_id in job_ids:
+                registry.requeue(job_id)
+                retried += 1
+    click.echo(f"{retried} job(s) put back on their queue")
 
 
 @main.group()

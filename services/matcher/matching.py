@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.matcher import geo, scoring
+from services.matcher import geo, postgis, scoring
 from shared.config import Settings
 from shared.events import emit
 from shared.models import (
@@ -53,10 +53,25 @@ ORGANIZATIONS = OrganizationIndex()
 
 
 def candidates_for(
-    session: Session, surplus: Surplus, radius_km: float, now: datetime
+    session: Session, surplus: scoring.SurplusInfo, now: datetime
 ) -> list[scoring.Candidate]:
-    nearby = ORGANIZATIONS.get(session).within(
-        surplus_lat(surplus), surplus_lon(surplus), radius_km
+    """Organizations near the surplus, from PostGIS or the in-memory index."""
+    since = week_start(now)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgis.candidates(session, surplus, since)
+    return _memory_candidates(session, surplus, since)
+
+
+def _memory_candidates(
+    session: Session,
+    surplus: scoring.SurplusInfo,
+    since: datetime,
+    index: OrganizationIndex | None = None,
+) -> list[scoring.Candidate]:
+    nearby = (
+        (index or ORGANIZATIONS)
+        .get(session)
+        .within(surplus.lat, surplus.lon, surplus.farm_radius_km)
     )
     if not nearby:
         return []
@@ -67,7 +82,7 @@ def candidates_for(
         .where(Organization.id.in_(ids))
         .options(selectinload(Organization.contacts))
     ).all()
-    received = _received_since(session, ids, week_start(now))
+    received = _received_since(session, ids, since)
     last_served = _last_served(session, ids)
     return [
         scoring.Candidate(
@@ -140,9 +155,7 @@ def match_surplus(
         perishable=surplus.perishable,
         quantity_kg=surplus.remaining_kg,
     )
-    ranked, excluded = scoring.rank(
-        info, candidates_for(session, surplus, radius, now), now
-    )
+    ranked, excluded = scoring.rank(info, candidates_for(session, info, now), now)
     for r in ranked:
         session.add(
             Match(

@@ -151,12 +151,12 @@ def test_configure_sets_the_level(
 def test_configure_is_idempotent(
     capsys: pytest.CaptureFixture[str], log: logging.Logger
 ) -> None:
-    before = len(logging.getLogger().handlers)
     configure()
+    after_first = len(logging.getLogger().handlers)
     configure()
     configure(json=True)
     handlers = logging.getLogger().handlers
-    assert len(handlers) == before + 1
+    assert len(handlers) == after_first
     assert sum(_is_masked(h) for h in handlers) == 1
     log.warning("once")
     lines = stderr_lines(capsys)

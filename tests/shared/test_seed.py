@@ -10,7 +10,7 @@ from services.matcher import scoring
 from services.matcher.matching import candidates_for
 from shared import crops
 from shared.config import Settings
-from shared.models import Farm, Organization, Surplus
+from shared.models import Farm, Organization
 from shared.runtime import Runtime
 
 COMMON = ("carotte", "pomme de terre", "courge", "laitue", "maïs", "tomate")
@@ -44,9 +44,6 @@ def test_every_parcel_has_three_candidates_for_common_crops(runtime: Runtime) ->
                 for name in COMMON:
                     crop = crops.get_crop(name)
                     assert crop is not None
-                    surplus = Surplus(
-                        farm=farm, parcel=parcel, crop=name, remaining_kg=300
-                    )
                     info = scoring.SurplusInfo(
                         lat=parcel.lat,
                         lon=parcel.lon,
@@ -55,6 +52,6 @@ def test_every_parcel_has_three_candidates_for_common_crops(runtime: Runtime) ->
                         perishable=crop.perishable,
                         quantity_kg=300,
                     )
-                    found = candidates_for(session, surplus, info.farm_radius_km, now)
+                    found = candidates_for(session, info, now)
                     ranked, _ = scoring.rank(info, found, now)
                     assert len(ranked) >= 3, (farm.name, parcel.code, name)
