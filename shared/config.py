@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -44,10 +44,14 @@ class Settings:
     # Matching: organizations per wave and minutes between waves.
     wave_size: int = 3
     wave_delay_minutes: float = 30.0
+    # An open surplus with no claim after this long is flagged on the board.
+    stale_minutes: float = 120.0
+    # Map tiles for the panel's map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png;
+    # empty: a plain background with municipality labels (works offline).
+    map_tiles_url: str = ""
     # How far a farm accepts organizations to come from, when it does not say.
     default_farm_radius_km: float = 40.0
     demo: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -76,6 +80,8 @@ _ENV_NAMES = {
     "wave_size": "GLANAGE_WAVE_SIZE",
     "wave_delay_minutes": "GLANAGE_WAVE_DELAY_MINUTES",
     "default_farm_radius_km": "GLANAGE_FARM_RADIUS_KM",
+    "stale_minutes": "GLANAGE_STALE_MINUTES",
+    "map_tiles_url": "GLANAGE_MAP_TILES_URL",
 }
 
 

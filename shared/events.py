@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 ROUTES: dict[str, tuple[str, ...]] = {
     "surplus.announced": ("matcher",),
     "offer.declined": ("matcher",),
+    "wave.requested": ("matcher",),
+    "surplus.extended": ("matcher",),
+    "message.resend": ("notifier",),
     "offers.ready": ("notifier",),
     "claim.confirmed": ("notifier",),
     "surplus.closed": ("notifier",),

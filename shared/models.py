@@ -80,6 +80,7 @@ class SurplusStatus(enum.StrEnum):
     UNMATCHED = "unmatched"  # no organization could take it
     CANCELLED = "cancelled"  # withdrawn by the farmer
     EXPIRED = "expired"  # its window passed with kg left
+    CLOSED = "closed"  # closed by the coordinator with kg left
 
 
 OPEN_STATUSES = (SurplusStatus.OPEN, SurplusStatus.OFFERED, SurplusStatus.UNMATCHED)
@@ -296,6 +297,16 @@ class Claim(Base):
     via: Mapped[str] = mapped_column(String(10))  # sms | link | panel | api
     pickup_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What happened at the pickup: pending | collected | no_show.
+    outcome: Mapped[str] = mapped_column(String(10), default="pending")
+    collected_kg: Mapped[float | None]
+    # The gleaning share, in percent of what was collected (a third each is
+    # the custom; the coordinator edits it per pickup).
+    share_farmer_pct: Mapped[float] = mapped_column(default=100 / 3)
+    share_gleaners_pct: Mapped[float] = mapped_column(default=100 / 3)
+    share_food_bank_pct: Mapped[float] = mapped_column(default=100 / 3)
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    outcome_at: Mapped[datetime | None]
 
     surplus: Mapped[Surplus] = relationship(back_populates="claims")
     organization: Mapped[Organization] = relationship()
@@ -366,11 +377,62 @@ class PendingAnnouncement(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+ROLES = ("coordinator", "editor", "viewer")
+
+
 class User(Base):
+    """A person who logs in to the panel.
+
+    coordinator: runs the loop and the directory; editor: site content;
+    viewer: reads everything, changes nothing.
+    """
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20), default="coordinator")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    # Flask-Login's user protocol.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def can(self, role: str) -> bool:
+        """Coordinators can do everything; editors edit content; viewers read."""
+        if self.role == "coordinator":
+            return True
+        return self.role == role
+
+
+class AuditEntry(Base):
+    """Every change a person makes in the panel: who, what, when, before/after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    user: Mapped[User | None] = relationship()

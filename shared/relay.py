@@ -21,6 +21,8 @@ from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+CHANGES_CHANNEL = "glanage:changes"
+
 # Retries for a consumer that failed on something transient (database restart).
 EVENT_RETRY = Retry(max=3, interval=[5, 30, 120])
 
@@ -46,4 +48,8 @@ def publish_pending(runtime: Runtime, limit: int = 200) -> int:
                 )
             event.published_at = utcnow()
             log_event(log, "event.published", event_id=event.id, kind=event.kind)
-        return len(events)
+    if events:
+        # The panel's live board listens here; a lost notice only delays a
+        # refresh, so this is not part of the transaction.
+        runtime.redis.publish(CHANGES_CHANNEL, ",".join(e.kind for e in events))
+    return len(events)

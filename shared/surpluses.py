@@ -64,3 +64,10 @@ def announce(
     surplus.code = code_for(surplus.id)
     emit(session, "surplus.announced", surplus_id=surplus.id)
     return surplus
+
+
+def available_again(session: Session, surplus: Surplus) -> None:
+    """Kilos are claimable again (a claim shrank, or the window was extended)."""
+    surplus.status = SurplusStatus.OFFERED if surplus.wave else SurplusStatus.OPEN
+    surplus.closed_at = None
+    session.flush()

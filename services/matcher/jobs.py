@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -57,7 +57,33 @@ def _on_declined(
     return [lambda: schedule_next_wave(runtime, surplus.id, surplus.wave)]
 
 
-HANDLERS = {"surplus.announced": _on_announced, "offer.declined": _on_declined}
+def _on_wave_requested(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    """The coordinator asked for the next wave now."""
+    surplus = session.get(Surplus, event.payload["surplus_id"])
+    if surplus is None or surplus.wave != event.payload["wave"]:
+        return []  # a wave already moved on since the click
+    if not matching.open_next_wave(session, surplus, runtime.settings):
+        return []
+    return [lambda: schedule_next_wave(runtime, surplus.id, surplus.wave)]
+
+
+def _on_extended(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    surplus = session.get(Surplus, event.payload["surplus_id"])
+    if surplus is None:
+        return []
+    return [lambda: schedule_expiry(runtime, surplus.id, surplus.available_until)]
+
+
+HANDLERS = {
+    "surplus.announced": _on_announced,
+    "offer.declined": _on_declined,
+    "wave.requested": _on_wave_requested,
+    "surplus.extended": _on_extended,
+}
 
 
 def schedule_next_wave(runtime: Runtime, surplus_id: int, wave: int) -> None:
@@ -71,9 +97,15 @@ def schedule_next_wave(runtime: Runtime, surplus_id: int, wave: int) -> None:
     )
 
 
-def schedule_expiry(runtime: Runtime, surplus_id: int, until: object) -> None:
+def expiry_moment(runtime: Runtime, surplus: Surplus) -> datetime:
     # Offers stay claimable until the end of the farmer's last day, local time.
-    end = datetime.combine(until, time.max, tzinfo=runtime.settings.tz)  # type: ignore[arg-type]
+    return datetime.combine(
+        surplus.available_until, time.max, tzinfo=runtime.settings.tz
+    )
+
+
+def schedule_expiry(runtime: Runtime, surplus_id: int, until: date) -> None:
+    end = datetime.combine(until, time.max, tzinfo=runtime.settings.tz)
     runtime.queue("matcher").enqueue_at(
         end, "services.matcher.jobs.expire", surplus_id, job_id=f"expire-{surplus_id}"
     )
@@ -98,7 +130,9 @@ def expire(surplus_id: int) -> bool:
     runtime = runtime_module.current()
     with transaction(runtime.sessions) as session:
         surplus = session.get(Surplus, surplus_id)
-        if surplus is None or not matching.expire(session, surplus):
+        if surplus is None or runtime.now() < expiry_moment(runtime, surplus):
+            return False  # gone, or extended since this timer was set
+        if not matching.expire(session, surplus):
             return False
         for offer in session.query(Offer).filter(Offer.surplus_id == surplus_id):
             if offer.status in ("queued", "sent", "delivered"):

@@ -17,10 +17,14 @@ from shared.events import emit
 from shared.models import (
     Claim,
     Match,
+    Offer,
     Organization,
     Surplus,
     SurplusStatus,
 )
+
+# How far back no-shows and declines count (before the week's start).
+HISTORY = timedelta(days=scoring.RELIABILITY_DAYS)
 
 
 def week_start(now: datetime) -> datetime:
@@ -84,6 +88,7 @@ def _memory_candidates(
     ).all()
     received = _received_since(session, ids, since)
     last_served = _last_served(session, ids)
+    no_shows, declines = _history(session, ids, since - HISTORY)
     return [
         scoring.Candidate(
             organization_id=org.id,
@@ -98,9 +103,36 @@ def _memory_candidates(
             last_served_at=last_served.get(org.id),
             active=org.active,
             opted_out=bool(org.contacts) and all(c.opted_out for c in org.contacts),
+            no_shows=no_shows.get(org.id, 0),
+            declines=declines.get(org.id, 0),
         )
         for org in orgs
     ]
+
+
+def _history(
+    session: Session, ids: list[int], since: datetime
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Recent no-shows and declines per organization, for reliability."""
+    no_shows = session.execute(
+        select(Claim.organization_id, func.count())
+        .where(
+            Claim.organization_id.in_(ids),
+            Claim.outcome == "no_show",
+            Claim.created_at >= since,
+        )
+        .group_by(Claim.organization_id)
+    ).all()
+    declines = session.execute(
+        select(Offer.organization_id, func.count())
+        .where(
+            Offer.organization_id.in_(ids),
+            Offer.status == "declined",
+            Offer.responded_at >= since,
+        )
+        .group_by(Offer.organization_id)
+    ).all()
+    return {o: n for o, n in no_shows}, {o: n for o, n in declines}
 
 
 def surplus_lat(surplus: Surplus) -> float:

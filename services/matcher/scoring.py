@@ -7,11 +7,15 @@ decision as it was made.
 """
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from shared.reasons import Reason
+
 SECONDS_PER_DAY = 86_400.0
+# No-shows and declines older than this are forgiven.
+RELIABILITY_DAYS = 60
 
 # Exclusion codes in the order they are checked; an organization left out keeps
 # the first that applies. Its own standing comes first, then what it accepts,
@@ -25,51 +29,6 @@ EXCLUSION_ORDER = (
     "no_capacity",
     "no_cold_storage",
 )
-
-# Names of the food categories, as read in "n'accepte pas …" / "does not take …".
-CATEGORY_NAMES: Mapping[str, tuple[str, str]] = {
-    "legume": ("les légumes", "vegetables"),
-    "legume-feuille": ("les légumes feuilles", "leafy greens"),
-    "legume-racine": ("les légumes racines", "root vegetables"),
-    "fruit": ("les fruits", "fruit"),
-    "petits-fruits": ("les petits fruits", "berries"),
-}
-
-# (French, English) wording of each reason code except "fairness", which has
-# several forms. Apostrophes are straight and accents limited to the GSM-7 SMS
-# alphabet, so a reason quoted in an SMS does not double its cost.
-_TEXTS: Mapping[str, tuple[str, str]] = {
-    "distance": ("à {km} km", "{km} km away"),
-    "capacity": (
-        "peut encore recevoir {kg} kg cette semaine",
-        "can still take {kg} kg this week",
-    ),
-    "priority": ("sert les plus vulnérables", "serves the most vulnerable"),
-    "cold_storage": (
-        "chambre froide pour un produit périssable",
-        "cold storage for a perishable product",
-    ),
-    "inactive": ("inactif", "inactive"),
-    "opted_out": (
-        "tous les contacts se sont désabonnés",
-        "every contact has opted out of messages",
-    ),
-    "category": ("n'accepte pas {category}", "does not take {category}"),
-    "too_far_for_farm": (
-        "hors du rayon de la ferme ({radius_km} km)",
-        "outside the farm's radius ({radius_km} km)",
-    ),
-    "too_far_for_org": (
-        "hors du rayon de l'organisme ({radius_km} km)",
-        "outside the organization's radius ({radius_km} km)",
-    ),
-    "no_capacity": ("capacité de la semaine atteinte", "weekly capacity reached"),
-    "no_cold_storage": (
-        "pas de chambre froide pour un produit périssable",
-        "no cold storage for a perishable product",
-    ),
-}
-REASON_CODES = frozenset(_TEXTS) | {"fairness"}
 
 
 def _require(condition: bool, message: str) -> None:
@@ -110,6 +69,9 @@ class Candidate:
     last_served_at: datetime | None  # last confirmed claim, for fairness
     active: bool
     opted_out: bool  # every contact opted out of messages
+    # Recent history (RELIABILITY_DAYS): pickups missed, offers declined.
+    no_shows: int = 0
+    declines: int = 0
 
     def __post_init__(self) -> None:
         _require(self.distance_km >= 0, "distance_km must be >= 0")
@@ -120,33 +82,6 @@ class Candidate:
     @property
     def capacity_left_kg(self) -> float:
         return self.weekly_capacity_kg - self.received_this_week_kg
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why an organization ranks where it does, or why it was left out.
-
-    `code` is stable for machines; `params` hold the rounded figures the words
-    quote, so a stored reason reads the same later.
-    """
-
-    code: str
-    params: Mapping[str, float | str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _require(self.code in REASON_CODES, f"unknown reason code {self.code!r}")
-        object.__setattr__(self, "params", dict(self.params))
-
-    def __hash__(self) -> int:
-        return hash((self.code, tuple(sorted(self.params.items()))))
-
-    def text(self, lang: str = "fr") -> str:
-        """The reason in words: Quebec French by default, or English ("en")."""
-        english = lang.lower().startswith("en")
-        if self.code == "fairness":
-            return _fairness_text(self.params.get("days"), english)
-        words = {key: _word(key, value, english) for key, value in self.params.items()}
-        return _in_language(_TEXTS[self.code], english).format(**words)
 
 
 @dataclass(frozen=True)
@@ -278,11 +213,15 @@ def _score(
     """Weighted score in [0, 1], and the components that explain it."""
     components = _components(surplus, candidate, now, weights)
     score = sum(c.points for c in components) / weights.total
+    score *= reliability(candidate)
 
     told = [c for c in components if c.weight > 0 and (c.always_told or c.value > 0)]
     # The sort is stable: equal contributions keep the components' order.
     told.sort(key=lambda c: -c.points)
     reasons = [c.reason for c in told]
+    if candidate.no_shows or candidate.declines:
+        counts = {"no_shows": candidate.no_shows, "declines": candidate.declines}
+        reasons.append(Reason("reliability", counts))
     if surplus.perishable:
         reasons.append(Reason("cold_storage"))
     return _unit(score), tuple(reasons)
@@ -320,6 +259,15 @@ def _components(
     ]
 
 
+def reliability(candidate: Candidate) -> float:
+    """A factor in (0, 1]: a missed pickup costs far more than an honest "no".
+
+    A food organization that said no has told the farmer where he stands; one
+    that claimed and did not come left food in the field.
+    """
+    return 1.0 / (1.0 + 0.5 * candidate.no_shows + 0.1 * candidate.declines)
+
+
 def _distance_value(surplus: SurplusInfo, candidate: Candidate) -> float:
     """1 on the farm, 0 at the nearer of the two radii."""
     reach_km = min(surplus.farm_radius_km, candidate.service_radius_km)
@@ -345,50 +293,6 @@ def _days_since_served(candidate: Candidate, now: datetime) -> float | None:
 def _excluded(candidate: Candidate, reason: Reason) -> Excluded:
     distance_km = round(candidate.distance_km, 1)
     return Excluded(candidate.organization_id, distance_km, reason)
-
-
-def _fairness_text(days: float | str | None, english: bool) -> str:
-    if days is None:
-        return "never served yet" if english else "jamais servi"
-    days = float(days)
-    if days < 1:
-        return (
-            "served less than a day ago" if english else "servi il y a moins d'un jour"
-        )
-    count = _number(days, english)
-    if english:
-        return f"not served for {count} day{'' if days == 1 else 's'}"
-    return f"pas servi depuis {count} jour{'' if days < 2 else 's'}"
-
-
-def _in_language(texts: tuple[str, str], english: bool) -> str:
-    french, in_english = texts
-    return in_english if english else french
-
-
-def _word(key: str, value: float | str, english: bool) -> str:
-    if isinstance(value, str):
-        return _category_name(value, english) if key == "category" else value
-    return _number(value, english)
-
-
-def _category_name(category: str, english: bool) -> str:
-    if category in CATEGORY_NAMES:
-        return _in_language(CATEGORY_NAMES[category], english)
-    return f"the {category} category" if english else f"la catégorie {category}"
-
-
-def _number(value: float, english: bool) -> str:
-    """At most one decimal: "1,234.5" in English, "1 234,5" in French.
-
-    French groups thousands with a plain space: the no-break spaces typography
-    asks for are outside the GSM-7 SMS alphabet.
-    """
-    text = f"{round(value, 1) + 0.0:,.1f}".removesuffix(".0")
-    return text if english else text.translate(_FRENCH_DIGITS)
-
-
-_FRENCH_DIGITS = str.maketrans({",": " ", ".": ","})
 
 
 def _km(value: float) -> float:

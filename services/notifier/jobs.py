@@ -16,9 +16,8 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.notifier import compose
 from services.notifier import transports as transport_module
-from shared import gsm
+from shared import compose, gsm
 from shared import runtime as runtime_module
 from shared.db import transaction
 from shared.jobs import AfterCommit, Handler, run_event_job
@@ -35,6 +34,7 @@ from shared.models import (
     Surplus,
     utcnow,
 )
+from shared.offers import reflect_delivery
 from shared.runtime import Runtime
 from shared.tokens import claim_expiry, sign_claim
 
@@ -234,6 +234,15 @@ def _to_farmer(make: compose.SurplusText) -> Handler:
     return handler
 
 
+def _on_resend(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    message = session.get(Message, event.payload["message_id"])
+    if message is None or message.status != "queued":
+        return []
+    return _send_after(runtime, [message])
+
+
 HANDLERS = {
     "offers.ready": _on_offers_ready,
     "claim.confirmed": _on_claim_confirmed,
@@ -241,6 +250,7 @@ HANDLERS = {
     "surplus.cancelled": _to_waiting(compose.cancelled),
     "surplus.unmatched": _to_farmer(compose.unmatched),
     "surplus.expired": _to_farmer(compose.expired),
+    "message.resend": _on_resend,
 }
 
 
@@ -310,7 +320,7 @@ def _record(
             message.provider_id = provider_id
         message.updated_at = utcnow()
         if message.offer_id is not None:
-            update_offer_from_message(session, message)
+            reflect_delivery(session, message)
     log_event(
         log,
         "message." + status,
@@ -320,16 +330,3 @@ def _record(
         error=error or None,
     )
     return status
-
-
-def update_offer_from_message(session: Session, message: Message) -> None:
-    """An offer waiting for an answer reflects how its message travelled."""
-    offer = session.get(Offer, message.offer_id)
-    if offer is None or offer.status not in ("queued", "sent", "delivered"):
-        return
-    if message.status in ("sent", "queued", "accepted") and offer.status == "queued":
-        offer.status = OfferStatus.SENT if message.status != "queued" else offer.status
-    elif message.status == "delivered":
-        offer.status = OfferStatus.DELIVERED
-    elif message.status in ("failed", "undelivered") and offer.status == "queued":
-        offer.status = OfferStatus.FAILED

@@ -8,6 +8,7 @@ from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from services.web import panel
 from shared.i18n import LANGUAGES, TRANSLATIONS_DIR, pick_language
 from shared.runtime import Runtime
 
@@ -33,9 +34,15 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
+    panel.login_manager.init_app(app)
+    # Login attempts are counted in Redis when there is one; in memory otherwise.
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", runtime.settings.redis_url or "memory://"
+    )
+    panel.limiter.init_app(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
-    from services.web import api, claim, farmer, health, panel, site, sms
+    from services.web import api, claim, farmer, health, site, sms
 
     blueprints = (site.bp, sms.bp, claim.bp, farmer.bp, panel.bp, api.bp, health.bp)
     for blueprint in blueprints:

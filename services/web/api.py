@@ -16,7 +16,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from services.matcher.scoring import Reason
 from services.web import openapi
 from services.web.context import db, now, runtime
 from shared import crops
@@ -30,6 +29,7 @@ from shared.models import (
     Surplus,
 )
 from shared.phones import normalize
+from shared.reasons import Reason
 from shared.surpluses import Announcement, announce
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.notifier import compose
-from shared import claims, crops, gsm, phones
+from shared import claims, compose, crops, gsm, phones
 from shared.grammar import Parsed, parse
 from shared.i18n import format_kg, t
 from shared.logs import log_event

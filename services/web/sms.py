@@ -10,11 +10,11 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from services.notifier.jobs import update_offer_from_message
 from services.web.context import db, now, runtime
 from services.web.inbox import Inbound, receive
 from shared.logs import log_event
 from shared.models import Message, utcnow
+from shared.offers import reflect_delivery
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -90,7 +90,7 @@ def status() -> ResponseReturnValue:
         message.error = request.form.get("ErrorCode", "") or message.error
         message.updated_at = utcnow()
         if message.offer_id is not None:
-            update_offer_from_message(session, message)
+            reflect_delivery(session, message)
     session.commit()
     log_event(log, "sms.status", message_id=message.id, status=new_status)
     return Response(status=204)

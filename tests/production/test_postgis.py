@@ -63,6 +63,8 @@ def organizations_near(
             "received_kg": st.sampled_from([0.0, 40.0, 400.0]),
             "served_days_ago": st.none() | st.integers(0, 30),
             "opted_out": rarely,
+            "no_shows": st.sampled_from([0, 0, 1, 2]),
+            "declined": rarely,
         }
     )
     return st.lists(organization, max_size=40)
@@ -124,6 +126,26 @@ def _replace_organizations(session: Session, rows: list[dict[str, Any]]) -> None
                     quantity_kg=row["received_kg"] or 1.0,
                     via="panel",
                     created_at=NOW - timedelta(days=days),
+                )
+            )
+        for _ in range(row["no_shows"]):
+            session.add(
+                Claim(
+                    surplus_id=past.id,
+                    organization_id=org.id,
+                    quantity_kg=5.0,
+                    via="sms",
+                    outcome="no_show",
+                    created_at=NOW - timedelta(days=20),
+                )
+            )
+        if row["declined"]:
+            session.add(
+                Offer(
+                    surplus_id=past.id,
+                    organization_id=org.id,
+                    status="declined",
+                    responded_at=NOW - timedelta(days=3),
                 )
             )
 

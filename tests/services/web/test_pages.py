@@ -115,7 +115,9 @@ def test_simulator_round_trip_and_board(client: FlaskClient, work: Any) -> None:
     thread = client.get(f"/panel/simulator/live?phone={FARMER}").get_data(as_text=True)
     assert "DISPO P1 courges 300 kg" in thread and "Merci" in thread
     board = client.get("/panel/board/live").get_data(as_text=True)
-    assert "courge" in board.lower() and "km" in board
+    assert "Courge" in board and "Envoyé" in board  # offers went out
+    detail = client.get("/panel/surplus/1").get_data(as_text=True)
+    assert "km" in detail and "Écartés" in detail  # ranked and left out, with why
     everything = client.get("/panel/simulator/live").get_data(as_text=True)
     assert "/r/" in everything  # the offers that went out are visible too
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.notifier import compose
-from shared import gsm
+from shared import compose, gsm
 from shared.models import Farm, Surplus
 
 

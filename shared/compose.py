@@ -155,9 +155,16 @@ def already_taken(surplus: Surplus, lang: str) -> Text:
 
 def cancelled(surplus: Surplus, lang: str) -> Text:
     facts = {"code": surplus.code, "crop": surplus.crop}
-    sms = t(
-        lang, "{code} ({crop}) was withdrawn by the farmer. Nothing to do.", **facts
-    )
+    if surplus.status == "closed":
+        sms = t(
+            lang,
+            "{code} ({crop}) was closed by our coordinator. Nothing to do.",
+            **facts,
+        )
+    else:
+        sms = t(
+            lang, "{code} ({crop}) was withdrawn by the farmer. Nothing to do.", **facts
+        )
     subject = t(lang, "{code}: withdrawn", **facts)
     return Text(gsm.fit_sms(sms), subject, sms)
 

@@ -1,0 +1,5 @@
+"""The panel's map pages (being built)."""
+
+from services.web.panel.base import bp
+
+__all__ = ["bp"]
