@@ -45,7 +45,7 @@ clean:
 # After changing user-facing text: refresh the catalog template and the French
 # catalog, then translate the new entries in shared/translations/fr/.
 translations: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k t:2 -k tn:2,3 -k _ -k gettext \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k t:2 -k tn:2,3 -k _l -k lazy_gettext \
 		--no-location --omit-header -o shared/translations/messages.pot .
 	$(VENV)/bin/pybabel update --no-location -i shared/translations/messages.pot \
 		-d shared/translations

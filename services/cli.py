@@ -159,6 +159,65 @@ def relay(once: bool, interval: float) -> None:
 
 
 @main.group()
+def users() -> None:
+    """Panel accounts: coordinators, editors, viewers."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["coordinator", "editor", "viewer"]),
+    default="viewer",
+    show_default=True,
+)
+@click.option("--name", default="")
+@click.password_option(help="Asked for when not given.")
+def users_create(email: str, role: str, name: str, password: str) -> None:
+    """Create a panel account."""
+    from sqlalchemy import select
+
+    from shared.models import User
+    from shared.seed import ensure_admin
+
+    _check_password(password)
+    runtime = _runtime(demo=True)
+    with transaction(runtime.sessions) as session:
+        if session.scalar(select(User).where(User.email == email.lower())):
+            raise click.ClickException(
+                f"{email} already has an account: use reset-password"
+            )
+        user = ensure_admin(session, email, password)
+        user.role, user.name = role, name
+    click.echo(f"{email} can now sign in as {role}")
+
+
+@users.command("reset-password")
+@click.argument("email")
+@click.password_option(help="Asked for when not given.")
+def users_reset_password(email: str, password: str) -> None:
+    """Set a new password for an existing account."""
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    from shared.models import User
+
+    _check_password(password)
+    runtime = _runtime(demo=True)
+    with transaction(runtime.sessions) as session:
+        user = session.scalar(select(User).where(User.email == email.lower()))
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        user.password_hash = generate_password_hash(password)
+    click.echo(f"new password set for {email}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="password")
+
+
+@main.group()
 def jobs() -> None:
     """Background jobs that failed: list them, run them again."""
 

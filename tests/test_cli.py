@@ -85,3 +85,55 @@ def test_import_organizations_keeps_good_rows_and_reports_bad_ones(
         )
     engine.dispose()
     assert sorted(names) == ["Comptoir V", "Frigo de Joliette"]
+
+
+def test_users_create_and_reset_password(
+    settings: Settings, monkeypatch: object
+) -> None:
+    from sqlalchemy import create_engine, text
+    from werkzeug.security import check_password_hash
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)  # type: ignore[attr-defined]
+    runner = CliRunner()
+    created = runner.invoke(
+        main,
+        [
+            "users",
+            "create",
+            "lea@example.org",
+            "--role",
+            "viewer",
+            "--password",
+            "a long passphrase",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(
+        main, ["users", "create", "lea@example.org", "--password", "a long passphrase"]
+    )
+    assert again.exit_code == 1 and "reset-password" in again.output
+    short = runner.invoke(
+        main, ["users", "reset-password", "lea@example.org", "--password", "short"]
+    )
+    assert short.exit_code == 2
+    reset = runner.invoke(
+        main,
+        [
+            "users",
+            "reset-password",
+            "lea@example.org",
+            "--password",
+            "another passphrase",
+        ],
+    )
+    assert reset.exit_code == 0, reset.output
+
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        role, digest = connection.execute(
+            text(
+                "SELECT role, password_hash FROM users WHERE email = 'lea@example.org'"
+            )
+        ).one()
+    engine.dispose()
+    assert role == "viewer" and check_password_hash(digest, "another passphrase")

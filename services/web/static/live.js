@@ -1,6 +1,8 @@
 /* Glanage live regions — progressive enhancement only; pages work without it.
    <div data-live-url="/panel/live/feed" data-live-interval="5">…</div>
-   The URL returns an HTML fragment that replaces the element's content every
+   With data-live-stream="/…/stream" (server-sent events) it refreshes as soon
+   as the server says something changed. The URL returns an HTML fragment that
+   replaces the element's content every
    N seconds (default 5, minimum 2) while the tab is visible. Failures are
    silent: the last good content simply stays. */
 (function () {
@@ -45,13 +47,22 @@
     r.timer = setTimeout(function () { update(r); schedule(r); }, r.every);
   }
 
+  // Server-sent events, where the page offers a stream: refresh as soon as
+  // something changes; the polling above stays as the safety net.
+  function listen(r) {
+    var url = r.el.getAttribute("data-live-stream");
+    if (!url || !window.EventSource) return;
+    var source = new EventSource(url);
+    source.addEventListener("change", function () { update(r); });
+  }
+
   function start() {
     var els = document.querySelectorAll("[data-live-url]");
     for (var i = 0; i < els.length; i++) {
       var n = parseFloat(els[i].getAttribute("data-live-interval"));
       regions.push({ el: els[i], every: 1000 * Math.max(2, isFinite(n) ? n : 5), last: null });
     }
-    regions.forEach(function (r) { settle(r.el); schedule(r); });
+    regions.forEach(function (r) { settle(r.el); schedule(r); listen(r); });
     document.addEventListener("visibilitychange", function () {
       regions.forEach(function (r) {
         clearTimeout(r.timer);
