@@ -37,7 +37,7 @@ def _day(raw: str) -> date | None:
         return None
 
 
-def _search(form: dict[str, str]) -> Select[tuple[Message]]:
+def _search(form: dict[str, str]) -> Select[Message]:
     query = select(Message).order_by(Message.id.desc()).limit(PAGE)
     if text := form["q"]:
         # A phone in any form finds its E.164 form; anything else searches bodies.

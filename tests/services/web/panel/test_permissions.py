@@ -41,7 +41,7 @@ def surplus(twilio: Twilio, work: Any) -> None:
     work()
 
 
-@pytest.mark.parametrize("path", PAGES + ["/panel/board/stream"])
+@pytest.mark.parametrize("path", [*PAGES, "/panel/board/stream"])
 def test_no_page_without_login(client: FlaskClient, path: str, surplus: None) -> None:
     response = client.get(path)
     assert response.status_code == 302
