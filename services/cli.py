@@ -319,6 +319,36 @@ def import_organizations(path: Any) -> None:
         sys.exit(1)
 
 
+@import_group.command("farms")
+@click.argument("path", type=click.File("r", encoding="utf-8-sig"))
+def import_farms(path: Any) -> None:
+    """Import farms from a CSV file, one row per parcel; bad rows are reported,
+    good ones kept. Rows with the same farm_name and municipality make one farm."""
+    from shared import importer
+
+    runtime = _runtime(demo=True)
+    try:
+        numbered = list(importer.rows(path, "farms"))
+    except importer.RowError as error:
+        raise click.ClickException(str(error)) from error
+    except UnicodeDecodeError as error:
+        raise click.ClickException("the file is not UTF-8 text") from error
+    with (
+        transaction(runtime.sessions) as session,
+        click.progressbar(numbered, label="Importing farms") as bar,
+    ):
+        report = importer.import_farms(session, bar)
+    for line, problem in report.errors:
+        click.echo(f"line {line}: {problem}", err=True)
+    made = report.counts()
+    click.echo(
+        f"{report.added} added ({made['farm']} farms, {made['parcel']} parcels,"
+        f" {made['contact']} contacts), {len(report.errors)} rejected"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
 @main.command("parse")
 @click.argument("text")
 @click.option("--from", "sender", default=None, help="Sender phone (named parcels).")

@@ -22,6 +22,8 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
         SECRET_KEY=runtime.settings.secret_key,
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
         BABEL_DEFAULT_LOCALE="fr",
+        # Times on pages are shown in the network's time zone, not in UTC.
+        BABEL_DEFAULT_TIMEZONE=runtime.settings.timezone,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=runtime.settings.public_base_url.startswith("https"),
