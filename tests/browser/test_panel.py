@@ -64,3 +64,30 @@ def _offered_phone(demo: Demo, code: str) -> str:
         o["id"]: o["phone"] for o in get(f"{demo.base}/api/v1/organizations")["items"]
     }
     return next(phones[i] for i in offered() if phones[i])
+
+
+def test_import_a_csv_with_a_bad_row(page: Page, demo: Demo) -> None:
+    sign_in(page, demo.base)
+    page.goto(f"{demo.base}/panel/directory/import")
+    page.select_option("#f-kind", "organizations")
+    page.set_input_files(
+        "#f-file",
+        files=[
+            {
+                "name": "organismes.csv",
+                "mimeType": "text/csv",
+                "buffer": (
+                    "name,municipality,phone,weekly_capacity_kg\n"
+                    "Frigo du Rang,Joliette,450 555 0181,200\n"
+                    "Cuisine Mystère,Nulle-Part,,\n"
+                ).encode(),
+            }
+        ],
+    )
+    page.locator("form[enctype] button[type=submit]").click()
+    result = page.locator("main")
+    expect(result).to_contain_text("Nulle-Part")  # the bad row, with its line number
+    expect(result).to_contain_text("3")
+    screenshot(page, "import-result")
+    page.goto(f"{demo.base}/panel/directory?q=Frigo+du+Rang")
+    expect(page.locator("main")).to_contain_text("Frigo du Rang")  # the good row was kept

@@ -368,6 +368,9 @@ def directory() -> ResponseReturnValue:
             )
         ],
     }
+    if q and "tab" not in request.args and not found[tab]:
+        # A search opens where it found something, not on an empty tab.
+        tab = next((name for name in TABS if found.get(name)), tab)
     return _page(
         "index.html",
         q=q,
