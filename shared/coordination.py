@@ -176,6 +176,7 @@ def record_outcome(
     shares.check()
     if outcome == "collected" and (collected_kg is None or collected_kg < 0):
         raise NotAllowed("collected_kg_missing")
+    first_collection = outcome == "collected" and claim.outcome != "collected"
     claim.outcome = outcome
     claim.collected_kg = collected_kg if outcome == "collected" else None
     claim.share_farmer_pct = shares.farmer_pct
@@ -183,3 +184,6 @@ def record_outcome(
     claim.share_food_bank_pct = shares.food_bank_pct
     claim.outcome_note = note[:2000]
     claim.outcome_at = utcnow()
+    if first_collection:
+        # The farmer and the organization are asked how it went (a survey).
+        emit(session, "pickup.collected", claim_id=claim.id)

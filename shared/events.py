@@ -26,6 +26,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "wave.requested": ("matcher",),
     "surplus.extended": ("matcher",),
     "message.resend": ("notifier",),
+    "newsletter.send": ("notifier",),
+    "pickup.collected": ("notifier",),
     "offers.ready": ("notifier",),
     "claim.confirmed": ("notifier",),
     "surplus.closed": ("notifier",),

@@ -436,3 +436,128 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     user: Mapped[User | None] = relationship()
+
+
+# --- the network's public site, newsletter and surveys -------------------------
+
+CONTENT_KINDS = (
+    "news",  # /nouvelles
+    "event",  # /evenements
+    "partner",  # /partenaires
+    "resource",  # /boite-a-outils
+    "factsheet",  # /fiches
+    "roadmap",  # /feuille-de-route
+    "job",  # /emplois
+    "page",  # about, gleaning, contact: fixed pages the editors write
+)
+
+
+class ContentItem(Base):
+    """One piece of the public site, in French and English, draft or published.
+
+    What only some kinds have (an event's dates, a partner's MRC, a roadmap
+    item's term) lives in `fields`, checked by shared.content per kind.
+    """
+
+    __tablename__ = "content_items"
+    __table_args__ = (UniqueConstraint("kind", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    slug: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    title_fr: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    summary_fr: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    body_fr: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    image: Mapped[str] = mapped_column(String(300), default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Subscriber(Base):
+    """A newsletter subscriber, with the record of their consent."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # pending (waiting for the confirmation click) | active | unsubscribed
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    consent_at: Mapped[datetime | None]
+    consent_method: Mapped[str] = mapped_column(String(40), default="")
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NewsletterIssue(Base):
+    __tablename__ = "newsletter_issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_fr: Mapped[str] = mapped_column(String(300))
+    subject_en: Mapped[str] = mapped_column(String(300), default="")
+    body_fr: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    # draft | sending | sent
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class NewsletterDelivery(Base):
+    """One issue to one subscriber: sent, opened, clicked."""
+
+    __tablename__ = "newsletter_deliveries"
+    __table_args__ = (UniqueConstraint("issue_id", "subscriber_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("newsletter_issues.id"), index=True
+    )
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    opened_at: Mapped[datetime | None]
+    opens: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyResponse(Base):
+    """A satisfaction survey sent after a pickup, or to a partner; its answers."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # pickup_farmer | pickup_organization | partner
+    kind: Mapped[str] = mapped_column(String(24))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    score: Mapped[int | None]  # 1 (not at all) .. 5 (very satisfied)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+
+
+class PageView(Base):
+    """Visits counted without cookies or personal data: a path, a day, a count."""
+
+    __tablename__ = "page_views"
+    __table_args__ = (UniqueConstraint("path", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(300))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)

@@ -46,8 +46,8 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
 
     from services.web import api, claim, farmer, health, site, sms
 
-    blueprints = (site.bp, sms.bp, claim.bp, farmer.bp, panel.bp, api.bp, health.bp)
-    for blueprint in blueprints:
+    site.register(app)
+    for blueprint in (sms.bp, claim.bp, farmer.bp, panel.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(sms.bp)
     csrf.exempt(api.bp)
@@ -66,7 +66,12 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
 
 
 def _locale() -> str:
-    """?lang= wins and is remembered; then the browser's preference; French first."""
+    """The public site's URL decides (/en/…); elsewhere ?lang= wins and is
+    remembered, then the browser's preference; French first."""
+    from services.web.site import site_lang
+
+    if by_url := site_lang():
+        return by_url
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         session["lang"] = asked

@@ -77,6 +77,8 @@ def nav() -> list[tuple[str, str, bool]]:
         ("panel.messages", _("Messages")),
         ("panel.directory", _("Directory")),
         ("panel.figures", _("Figures")),
+        ("panel.content_list", _("Site")),
+        ("panel.newsletter", _("Newsletter")),
         ("panel.simulator", _("SMS simulator")),
         ("panel.audit_log", _("Audit log")),
     ]

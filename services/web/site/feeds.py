@@ -1,0 +1,5 @@
+"""The public site's feeds (being built)."""
+
+from services.web.site.base import bp
+
+__all__ = ["bp"]
