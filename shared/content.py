@@ -114,7 +114,7 @@ assert set(FIELDS) == set(CONTENT_KINDS)
 
 
 def slugify(text: str) -> str:
-    """ "Journée de glanage à Saint-Jacques!" -> "journee-de-glanage-a-saint-jacques"."""
+    """Published items of a kind, newest first (events, roadmap: callers sort)."""
     ascii_text = (
         unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     )

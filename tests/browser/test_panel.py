@@ -90,4 +90,6 @@ def test_import_a_csv_with_a_bad_row(page: Page, demo: Demo) -> None:
     expect(result).to_contain_text("3")
     screenshot(page, "import-result")
     page.goto(f"{demo.base}/panel/directory?q=Frigo+du+Rang")
-    expect(page.locator("main")).to_contain_text("Frigo du Rang")  # the good row was kept
+    expect(page.locator("main")).to_contain_text(
+        "Frigo du Rang"
+    )  # the good row was kept

@@ -174,7 +174,11 @@ def test_pickup_outcome_and_no_shows_lower_the_rank(
             "collected", 45, 50,
         )  # fmt: skip
 
-    thirds = {"share_farmer": "33.3", "share_gleaners": "33.3", "share_food_bank": "33.4"}
+    thirds = {
+        "share_farmer": "33.3",
+        "share_gleaners": "33.3",
+        "share_food_bank": "33.4",
+    }
     post(coordinator, f"/panel/claim/{claim_id}/outcome", outcome="no_show", **thirds)
     # The next surplus from the same field: the no-show organization says why it
     # dropped.
