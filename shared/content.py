@@ -114,7 +114,7 @@ assert set(FIELDS) == set(CONTENT_KINDS)
 
 
 def slugify(text: str) -> str:
-    """Published items of a kind, newest first (events, roadmap: callers sort)."""
+    """A URL part: "Journée à Saint-Jacques!" -> "journee-a-saint-jacques"."""
     ascii_text = (
         unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     )
