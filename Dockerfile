@@ -2,21 +2,22 @@
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
-    UV_PROJECT_ENVIRONMENT=/app/.venv \
     UV_COMPILE_BYTECODE=1 \
     PATH="/app/.venv/bin:$PATH"
 WORKDIR /app
 
 RUN pip install --no-cache-dir "uv==0.13.9" \
-    && useradd --create-home --uid 10001 glanage
+    && useradd --create-home --uid 10001 glanage \
+    && python -m venv /app/.venv
 
-# Dependencies first, from the lock file, so code changes rebuild fast.
-COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+# Dependencies first, pinned with hashes, so code changes rebuild fast.
+COPY requirements.lock ./
+RUN uv pip sync --python /app/.venv/bin/python requirements.lock
 
+COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
-RUN uv sync --frozen --no-dev \
+RUN uv pip install --python /app/.venv/bin/python --no-deps . \
     && pybabel compile -d shared/translations
 
 USER glanage

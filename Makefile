@@ -3,19 +3,22 @@
 PYTHON ?= python3
 VENV := .venv
 UV_VERSION := 0.13.9
-UV := UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv
+UV := $(VENV)/bin/uv
 
 .PHONY: install demo test lint format lock clean translations
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml uv.lock
+$(VENV)/.installed: pyproject.toml requirements-dev.lock package-lock.json
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet "uv==$(UV_VERSION)"
-	# --inexact keeps uv itself, which the lock file does not list.
-	$(UV) sync --frozen --inexact --quiet
+	# Exactly the pinned, hash-checked versions; then the project itself, editable.
+	$(UV) pip sync --quiet --python $(VENV)/bin/python requirements-dev.lock
+	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
 	# Catalogs are compiled here (not committed) so they never drift from the .po files.
 	$(VENV)/bin/pybabel compile --statistics -d shared/translations
+	# axe-core for the browser accessibility tests, from the lock file.
+	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; fi
 	touch $@
 
 demo: install
@@ -36,8 +39,12 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# After changing dependencies in pyproject.toml: pin them again, with hashes.
 lock: install
-	$(UV) lock
+	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+		--quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--generate-hashes --quiet -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

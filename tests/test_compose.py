@@ -62,4 +62,5 @@ def test_commands_are_real_glanage_commands() -> None:
         name = services[role]["command"][0]
         assert name in main.commands, (role, name)
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert 'ENTRYPOINT ["glanage"]' in dockerfile and "uv sync --frozen" in dockerfile
+    assert 'ENTRYPOINT ["glanage"]' in dockerfile
+    assert "uv pip sync --python /app/.venv/bin/python requirements.lock" in dockerfile
