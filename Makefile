@@ -54,5 +54,5 @@ clean:
 translations: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k t:2 -k tn:2,3 -k _l -k lazy_gettext \
 		--no-location --omit-header -o shared/translations/messages.pot .
-	$(VENV)/bin/pybabel update --no-location -i shared/translations/messages.pot \
-		-d shared/translations
+	$(VENV)/bin/pybabel update -i shared/translations/messages.pot \
+		-d shared/translations --omit-header

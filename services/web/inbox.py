@@ -498,7 +498,7 @@ def _unknown_code(parsed: Parsed, lang: str, keyword: str) -> str:
             t(
                 lang,
                 "Which offer? Add its code, e.g. {keyword} A12.",
-                keyword=t(lang, keyword),
+                keyword=_keyword(lang, keyword),
             )
         )
     return gsm.fit_sms(
@@ -509,6 +509,12 @@ def _unknown_code(parsed: Parsed, lang: str, keyword: str) -> str:
             code=parsed.offer_code,
         )
     )
+
+
+def _keyword(lang: str, keyword: str) -> str:
+    """A reply keyword in the reader's language (OUI, NON, ANNULE in French)."""
+    words = {"YES": t(lang, "YES"), "NO": t(lang, "NO"), "CANCEL": t(lang, "CANCEL")}
+    return words[keyword]
 
 
 def _not_understood(parsed: Parsed, lang: str, *, farmer: bool) -> str:

@@ -184,7 +184,7 @@ def tile_attribution(tiles_url: str) -> str:
     host = urlsplit(tiles_url.replace("{s}.", "")).hostname or ""
     if not host or host.endswith("openstreetmap.org"):
         return OSM_CREDIT
-    return f"{OSM_CREDIT} · {_('Tiles')}: {host}"
+    return f"{OSM_CREDIT} · " + _("Tiles: %(host)s", host=host)
 
 
 def _labels() -> dict[str, str]:

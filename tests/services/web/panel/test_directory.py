@@ -3,6 +3,8 @@ organizations, contacts, opt-outs, spreadsheet imports and CSV exports."""
 
 from __future__ import annotations
 
+import html
+
 import csv
 import io
 import re
@@ -29,7 +31,8 @@ def post(client: FlaskClient, url: str, data: dict[str, Any], page: str) -> Any:
 
 
 def text(response: Any) -> str:
-    return response.get_data(as_text=True)
+    """The page as a person reads it (French first, entities decoded)."""
+    return html.unescape(response.get_data(as_text=True))
 
 
 def audit_rows(runtime: Runtime, entity: str, entity_id: int) -> list[AuditEntry]:
@@ -272,7 +275,7 @@ def test_a_parcel_is_edited_and_deleted_only_when_unused(
     refused = post(coordinator, f"{page}/delete", {}, page)
     assert refused.status_code == 302
     assert first(runtime, Parcel, id=used.id)  # still there
-    assert "surpluses on record" in text(coordinator.get(refused.headers["Location"]))
+    assert "surplus enregistrés" in text(coordinator.get(refused.headers["Location"]))
 
     other = f"/panel/directory/parcels/{unused.id}"
     deleted = post(coordinator, f"{other}/delete", {}, other)
@@ -421,7 +424,7 @@ def test_opting_a_contact_out_and_back_in_is_recorded(
 
     # Opting back in needs the coordinator to confirm the person asked.
     unconfirmed = post(coordinator, f"{page}/opt-in", {}, page)
-    assert "asked to get messages again" in text(
+    assert "a demandé à recevoir de nouveau les messages" in text(
         coordinator.get(unconfirmed.headers["Location"])
     )
     assert first(runtime, Contact, id=contact.id).opted_out_at is not None
@@ -514,9 +517,9 @@ def test_the_panel_imports_organizations(
     [
         ("farm_name,municipality\nFerme Élan,Joliette\n".encode("cp1252"), "UTF-8"),
         (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5U\xd7\xa8", "UTF-8"),
-        (b"\x00\x01\x02farm_name\x00", "binary"),
+        (b"\x00\x01\x02farm_name\x00", "binaires"),
         (b"name,kind\nCuisine,banque\n", "farm_name"),
-        (b"", "empty"),
+        (b"", "vide"),
         (b'farm_name,municipality\n"Ferme,Joliette\n', "CSV"),
     ],
 )
@@ -546,7 +549,7 @@ def test_a_file_too_large_is_refused_kindly(coordinator: FlaskClient) -> None:
     response = upload(coordinator, "farms", big)
     response.request.input_stream.close()  # the test client's temporary file
     assert response.status_code == 413
-    assert "MB" in text(response) and "<form" in text(response)
+    assert "Mo" in text(response) and "<form" in text(response)
 
 
 # ---- Export -----------------------------------------------------------------

@@ -291,7 +291,7 @@ def test_axis_ends_on_a_round_number(peak: float, axis: float) -> None:
 
 
 def test_bar_chart_layout(app: Flask) -> None:
-    with app.test_request_context("/?lang=en"):
+    with app.test_request_context("/panel/?lang=en"):
         chart = page.bar_chart(
             "c",
             "Kilos",
@@ -326,7 +326,7 @@ def test_bar_chart_layout(app: Flask) -> None:
 def test_durations_read_at_a_glance(app: Flask) -> None:
     from datetime import timedelta
 
-    with app.test_request_context("/?lang=en"):
+    with app.test_request_context("/panel/?lang=en"):
         assert page.duration(None) == "—"
         assert page.duration(timedelta(seconds=40)) == "1 min"
         assert page.duration(timedelta(minutes=42)) == "42 min"
