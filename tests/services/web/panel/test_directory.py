@@ -3,9 +3,8 @@ organizations, contacts, opt-outs, spreadsheet imports and CSV exports."""
 
 from __future__ import annotations
 
-import html
-
 import csv
+import html
 import io
 import re
 from datetime import date
