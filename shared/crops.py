@@ -288,6 +288,7 @@ _FRENCH_ALIASES: Mapping[str, tuple[str, ...]] = {
     "pastèque": ("melon d'eau",),
     "cerise de terre": ("amour en cage", "physalis"),
     "canneberge": ("atoca",),
+    "groseille": ("gadelle",),
     "céleri": ("céleri branche",),
     "céleri-rave": ("celerirave",),
     "patate douce": ("patate sucrée",),
@@ -296,8 +297,10 @@ _FRENCH_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 _ENGLISH_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "pomme de terre": ("spud",),
-    "maïs": ("sweet corn", "corn on the cob"),
+    "pomme de terre": ("spud", "tater"),
+    "maïs": ("sweet corn", "sweetcorn", "corn on the cob"),
+    "concombre": ("cuke",),
+    "courgette": ("zuke",),
     "haricot": ("green bean", "yellow bean", "snap bean", "string bean"),
     "courge": ("winter squash", "butternut squash", "acorn squash"),
     "laitue": ("romaine",),

@@ -10,6 +10,9 @@ Decisions the contract in DESIGN §5 leaves open:
 - A message that only answers a missing piece (``P3``, ``300 kg``,
   ``carottes``, ``jusqu'à vendredi``) is an ``announce`` with what it carries;
   the caller merges it into the sender's pending announcement.
+- A claim word negated (``can't take A8``, ``on prend pas A8``) declines. An
+  offer code with a quantity but no keyword and no produce (``Can we get A12?
+  100 kg``) claims.
 - A bare number in a claim is kilograms (``OUI A12 200``): offers are sized in
   kg. In an announcement it has no unit (problem ``unknown_unit``), except
   before a crop name (``40 laitues``), where it counts items (``unite``).
@@ -18,7 +21,9 @@ Decisions the contract in DESIGN §5 leaves open:
   quantities the first with a unit is the one; a weight beside a count gives
   its kg (``40 caisses (500 kg)``, ``10 poches de 50 lb``).
 - A weekday is its next occurrence strictly after today; ``avant dimanche``
-  and ``d'ici samedi`` mean that day, like ``jusqu'à``. ``fin de semaine`` and
+  and ``d'ici samedi`` mean that day, like ``jusqu'à``. ``ven`` and ``jeu`` are
+  weekdays anywhere, abbreviations that are also words (``sam``, ``sat``,
+  ``mon``) only after "jusqu'à", "until"... ``fin de semaine`` and
   ``weekend`` are the coming Sunday (today on a Sunday).
 - A date written without a year (``15/10``, ``15 oct``) takes the year that
   puts it nearest to today, so "5 janvier" sent in December is next year; one
@@ -117,7 +122,9 @@ _KEYWORDS: Mapping[str, str] = {
         (
             "non", "no", "nope", "non merci", "no thanks", "no thank you",
             "pas interesse", "pas interessee", "pas interesses", "pas besoin",
-            "not interested", "pass", "refuse", "decline",
+            "not interested", "pass", "refuse", "decline", "pas pour nous",
+            "pas pour moi", "not for us", "passe notre tour", "passe mon tour",
+            "passons notre tour", "passer notre tour",
         ),
         "decline",
     ),
@@ -150,7 +157,9 @@ _FUZZY_KEYWORDS = tuple(
 )
 
 # A claim only when an offer code follows: "ok A12", but "ok merci" is nothing.
-_SOFT_CLAIMS = frozenset({"ok", "okay", "oki", "go", "parfait", "dac", "daccord"})
+_SOFT_CLAIMS = frozenset(
+    {"ok", "okay", "oki", "go", "parfait", "dac", "daccord", "sure"}
+)
 
 # Words a message may open with before its keyword.
 _OPENERS = frozenset(
@@ -178,9 +187,9 @@ _UNIT_SPELLINGS: Mapping[str, tuple[str, ...]] = {
                "basket", "baskets", "pint", "pints", "pinte", "pintes"),
     "unite": ("unite", "unites", "unit", "units", "piece", "pieces", "pc", "pcs",
               "tete", "tetes", "head", "heads", "pied", "pieds", "botte", "bottes",
-              "bunch", "bunches", "epi", "epis"),
+              "bunch", "bunches", "epi", "epis", "bulbe", "bulbes"),
 }  # fmt: skip
-_DOZENS = ("douzaine", "douzaines", "dozen", "dozens", "dz", "doz")
+_DOZENS = ("douzaine", "douzaines", "dozen", "dozens", "dz", "doz", "douz", "dzn")
 _UNIT_WORDS: Mapping[str, tuple[str, int]] = {
     **{word: (unit, 1) for unit, words in _UNIT_SPELLINGS.items() for word in words},
     **dict.fromkeys(_DOZENS, ("unite", 12)),
@@ -200,7 +209,8 @@ _NUMBER_WORDS: Mapping[str, float] = {
     "une couple": 2, "a couple": 2, "a couple of": 2, "une dizaine": 10,
     "une douzaine": 12, "a dozen": 12, "une vingtaine": 20,
     "une trentaine": 30, "une quarantaine": 40, "une cinquantaine": 50,
-    "une centaine": 100, "un millier": 1000,
+    "une quinzaine": 15, "une soixantaine": 60, "une centaine": 100,
+    "un millier": 1000,
 }  # fmt: skip
 _SMALL_NUMBERS = {word: int(n) for word, n in _NUMBER_WORDS.items() if " " not in word
                   and 1 <= n <= 10 and word not in ("a", "an")}  # fmt: skip
@@ -209,7 +219,13 @@ _WEEKDAYS: Mapping[str, int] = {
     "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4,
     "samedi": 5, "dimanche": 6, "monday": 0, "tuesday": 1, "wednesday": 2,
     "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6, "tues": 1,
-    "wed": 2, "thur": 3, "thurs": 3, "fri": 4,
+    "wed": 2, "thur": 3, "thurs": 3, "thu": 3, "fri": 4, "lun": 0, "merc": 2,
+    "jeu": 3, "ven": 4, "vend": 4, "dim": 6,
+}  # fmt: skip
+# Abbreviations that are also words ("mon", "sat", "mer", "Sam"): weekdays only
+# right after "jusqu'à", "d'ici", "until"...
+_SHORT_WEEKDAYS: Mapping[str, int] = {
+    "mar": 1, "mer": 2, "sam": 5, "mon": 0, "tue": 1, "sat": 5, "sun": 6,
 }  # fmt: skip
 _MONTHS: Mapping[str, int] = {
     "janvier": 1, "janv": 1, "jan": 1, "january": 1, "fevrier": 2, "fevr": 2,
@@ -226,7 +242,8 @@ _RELATIVE_DAYS: Mapping[str, int] = {
     "today": 0, "tonight": 0, "this evening": 0, "this afternoon": 0,
     "demain": 1, "dmain": 1, "tomorrow": 1, "tmrw": 1, "tomorow": 1,
     "apres demain": 2, "apres dmain": 2, "surlendemain": 2,
-    "day after tomorrow": 2,
+    "day after tomorrow": 2, "end of day": 0, "end of the day": 0,
+    "fin de journee": 0, "fin de la journee": 0,
 }  # fmt: skip
 # Spelled-out words that typos are corrected towards.
 _DATE_WORDS = tuple(
@@ -260,7 +277,7 @@ _ENGLISH = frozenset(
         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "this",
         "weekend", "in", "days", "about", "around", "pallets", "pallet", "sacks",
         "tons", "ton", "my", "our", "got", "some", "take", "from", "by", "left", "pick",
-        "up", "start",
+        "up", "start", "sure",
     }
 )  # fmt: skip
 # Every word the grammar itself knows: never read as a misspelt crop or date.
@@ -284,7 +301,8 @@ _VOCABULARY = frozenset(
         "grosses", "petite", "petites", "rouge", "rouges", "jaune", "jaunes",
         "verte", "vertes", "venir", "chercher", "passer", "quantite", "quantity",
         "gratuit", "gratuits", "donner", "organisme", "organismes", "ferme",
-        "message", "texte",
+        "message", "texte", "litre", "litres", "liter", "liters", "grade",
+        "grades", "soiree", "soirees",
     }
 )  # fmt: skip
 
@@ -305,7 +323,9 @@ _MONTH_ALT = _alternatives(_MONTHS)
 _DIGIT_WORD_ALT = _alternatives(_SMALL_NUMBERS)
 
 _NUMBER = (
-    r"(?:[0-9]{1,4}/[1-9][0-9]?(?![0-9])"  # 1/2
+    r"(?:[0-9]{1,3} [0-9]{1,2}/[1-9][0-9]?(?![0-9])"  # 2 1/2
+    r"|[0-9]{1,4}/[1-9][0-9]?(?![0-9])"  # 1/2
+    r"|[0-9]{1,3}(?:[.,][0-9]{1,2})?k(?![a-z0-9])"  # 1k, 1.5k
     r"|[0-9]{1,3}(?: [0-9]{3})+(?![0-9])"  # 1 000 (spaces, nbsp, narrow nbsp)
     r"|[0-9]{1,3}(?:,[0-9]{3})+(?![0-9]|[.,][0-9])"  # 1,000
     r"|[0-9]{1,9}(?:[.,][0-9]{1,6})?(?![0-9]))"  # 300, 1,5, 1.5
@@ -345,6 +365,15 @@ _IN_DAYS_RE = re.compile(
     rf"(?P<count>[0-9]{{1,2}}|{_alternatives(_NUMBER_WORDS)})\s*"
     r"(?P<span>jours?|jrs?|days?|semaines?|sem|weeks?)\b(?!\s*ago)"
 )
+_SHORT_WEEKDAY_RE = re.compile(
+    "(?:"
+    + "|".join(
+        f"(?<={until} )"
+        for until in ("jusqu a", "jusqua", "jusqu au", "d ici", "avant", "until",
+                      "till", "til", "by", "before")
+    )
+    + rf")(?P<weekday>{_alternatives(_SHORT_WEEKDAYS)})\b\.?"
+)  # fmt: skip
 _WEEKEND_RE = re.compile(
     r"(?<![a-z])(?:(?:cette|ce|en|this|the)\s+)?"
     r"(?:fin\s+de\s+semaine|week\s*end)s?\b"
@@ -361,7 +390,7 @@ _DAY_ONLY_RE = re.compile(
     rf"{_UNIT_AHEAD}"
 )
 _UNTIL_BEFORE_RE = re.compile(
-    r"(?:jusqu|until|till|thru|through|avant|before|d\s*ici|by|au\s+plus\s+tard"
+    r"(?:jusqu|until|till?|thru|through|avant|before|d\s*ici|by|au\s+plus\s+tard"
     r"|expire)\w*"
     r"[\W_]*(?:(?:a|au|le|la|the|ce|cette|this)[\W_]+)*$"
 )
@@ -374,6 +403,10 @@ _PARCEL_RE = re.compile(
     rf"(?<![a-z0-9])(?:{_PARCEL_WORDS}\s*{_NUMBER_SIGN}|p\s?-?\s?|#\s*)"
     rf"(?P<number>[0-9]{{1,3}})(?![0-9]){_UNIT_AHEAD}"
 )
+# "P1" glued is a parcel even before a unit word: "P1 épis de maïs 200".
+_GLUED_PARCEL_RE = re.compile(
+    r"(?<![a-z0-9])p-?(?P<number>[0-9]{1,3})(?![0-9])(?!\s*[.,/:][0-9])"
+)
 _PARCEL_IN_WORDS_RE = re.compile(
     rf"(?<![a-z0-9]){_PARCEL_WORDS}\s+{_NUMBER_SIGN}(?P<word>{_DIGIT_WORD_ALT})\b"
 )
@@ -385,12 +418,13 @@ _QUANTITY_RE = re.compile(
 )
 _WORD_QUANTITY_RE = re.compile(
     rf"(?<![a-z0-9])(?P<number>{_alternatives(_NUMBER_WORDS)})\s+"
+    r"(?:(?P<times>cents?|hundred|mille|thousand)\s+)?"
     rf"(?:(?:de|d|of)\s+)?(?:(?P<unit>{_WORD_UNIT_ALT})\b\.?)?"
 )
 _NEXT_WORD_RE = re.compile(r"\s*(?P<word>[a-z]+)")
 # Between "10 poches" and "50 lb": the weight of each poche, not the total.
 _EACH_GAP_RE = re.compile(
-    r"\s*(?:(?:de|d|of|x|a|@)\s*|(?:de|d|of)\s+[a-z]+(?:\s+[a-z]+)?\s+(?:de|d|of)\s*)?"
+    r"\s*(?:(?:de|d|of|x|a|@|/)\s*|(?:de|d|of)\s+[a-z]+(?:\s+[a-z]+)?\s+(?:de|d|of)\s*)?"
 )
 _MAX_KG_EACH_UNWORDED = 60.0
 
@@ -398,8 +432,19 @@ _CODE_RE = re.compile(r"(?<![a-z0-9])#?(?P<letter>[a-z])-?(?P<digits>[0-9]{1,4})
 _SPACED_CODE_RE = re.compile(
     rf"(?<![a-z0-9])(?P<letter>[a-z]) (?P<digits>[0-9]{{1,4}})(?![0-9]){_UNIT_AHEAD}"
 )
+# "ouiA12": a reply keyword glued to its offer code ("nov15" is a date).
+_GLUED_REPLY_RE = re.compile(
+    r"(?<![a-z0-9])(annule|cancel|oui|yes|non|ok|no(?!v))(?=[a-z][0-9]{1,4}(?![0-9]))"
+)
 _CODE_WORD_RE = re.compile(r"[a-z][0-9]{1,4}")
 _DIGITS_RE = re.compile(r"[0-9 .,+()*-]+")
+
+_NEGATION_BEFORE_RE = re.compile(
+    r"(?:^|\s)(?:pas|not|cannot|t|(?:(?:pas|not|t)\s+(?:be\s+)?|un)"
+    r"(?:capable|able)\s+(?:de|d|to))$"
+)
+_YES_WORDS = frozenset({"oui", "ouais", "yes", "yeah", "yep"})
+_ALL_WORDS = frozenset({"tout", "toute", "tous", "toutes", "all", "everything"})
 
 _CORN_BEFORE = frozenset(
     {"de", "d", "du", "des", "of", "en", "dispo", "dispos", "disponible",
@@ -581,6 +626,8 @@ def _finish(result: Parsed, intent: str, *problems: str) -> Parsed:
 
 def _normalize(text: str) -> str:
     """Lowercase, accentless, one space between words, apostrophes as spaces."""
+    # NFKC spells "2½" as "21⁄2": keep the whole number apart.
+    text = re.sub(r"(?<=[0-9])(?=[½¼¾⅓⅔])", " ", text)
     text = unicodedata.normalize("NFKC", text)
     text = "".join(
         " " if unicodedata.category(char)[0] == "C" else char for char in text
@@ -589,7 +636,7 @@ def _normalize(text: str) -> str:
     text = re.sub(r"(?i)\bma[ïî]s\b", "blé d'Inde", text)
     text = crops.strip_accents(text.translate(_PUNCTUATION))
     text = re.sub(r"(?<=[a-z])-+(?=[a-z])", " ", text)
-    text = " ".join(text.split())
+    text = " ".join(_GLUED_REPLY_RE.sub(r"\1 ", text).split())
     return re.sub(r"[a-z]{5,}", _fix_date_typo, text)
 
 
@@ -633,8 +680,23 @@ def _keyword_at(words: Sequence[str], start: int) -> tuple[str, int] | None:
         )
         # "parcelle no 3" is a parcel number, not a "no".
         if intent and not (phrase in ("no", "n") and followed_by_number):
+            if intent == "claim" and _negated(words, start, count):
+                return "decline", count
             return intent, count
     return None
+
+
+def _negated(words: Sequence[str], start: int, count: int) -> bool:
+    """Whether a claim word is negated: "can't take", "je prends pas"."""
+    after = [*words[start + count : start + count + 2], "", ""]
+    # "can't take all of it", "on prend pas tout": a part is still a claim.
+    if {after[0], after[1]} & _ALL_WORDS:
+        return False
+    # "Oui pas de problème" is still a yes.
+    if after[0] == "pas" and words[start] not in _YES_WORDS:
+        return True
+    before = " ".join(words[max(0, start - 4) : start])
+    return bool(_NEGATION_BEFORE_RE.search(before))
 
 
 def _keywords(words: Sequence[str]) -> list[str]:
@@ -677,6 +739,9 @@ def _soft_claim(words: Sequence[str], index: int) -> str | None:
 
 
 def _fuzzy_keyword(word: str) -> str | None:
+    squeezed = re.sub(r"([a-z])\1+$", r"\1", word)  # "ouii", "nonn", not "noon"
+    if squeezed != word and squeezed in _KEYWORDS:
+        return _KEYWORDS[squeezed]
     if len(word) < 5 or word in _VOCABULARY:
         return None
     best = process.extractOne(
@@ -712,10 +777,14 @@ def _reply_intent(
         return replies[0]
     if any(word in _SOFT_CLAIMS for word in words):  # "A12 ok"
         return "claim"
-    # "A12 200 kg": an organization claiming, code first.
+    if not _QUANTITY_RE.search(text):
+        return None
+    # "A12 200 kg": an organization claiming, code first; "Can we get A12?
+    # 100 kg": a code and a quantity, and no produce, as a farmer would name.
     before_code = re.findall(r"[a-z0-9]+", text[: codes[0].start()])
     opens_with_code = all(word in _OPENERS for word in before_code)
-    return "claim" if opens_with_code and _QUANTITY_RE.search(text) else None
+    no_produce = "announce" not in found and not _names_produce(words, text)
+    return "claim" if opens_with_code or no_produce else None
 
 
 def _names_produce(words: Sequence[str], text: str) -> bool:
@@ -862,7 +931,10 @@ def _take_parcel(scan: _Text) -> str | None:
     if found:
         return f"P{int(found[0]['number'])}"
     in_words = scan.take(_PARCEL_IN_WORDS_RE)
-    return f"P{_SMALL_NUMBERS[in_words[0]['word']]}" if in_words else None
+    if in_words:
+        return f"P{_SMALL_NUMBERS[in_words[0]['word']]}"
+    glued = scan.take(_GLUED_PARCEL_RE)
+    return f"P{int(glued[0]['number'])}" if glued else None
 
 
 # --- Quantities -------------------------------------------------------------------
@@ -925,6 +997,8 @@ def _take_word_quantities(scan: _Text) -> list[_Quantity]:
 
 def _words_quantity(match: re.Match[str], text: str) -> _Quantity | None:
     value = _NUMBER_WORDS[" ".join(match["number"].split())]
+    if match["times"]:  # "deux cents", "three thousand"
+        value *= 1000 if match["times"] in ("mille", "thousand") else 100
     if match["unit"]:
         return _quantity(value, match["unit"], match.start(), match.end())
     # Without a unit only a count of a crop ("vingt choux"): "un", "une" and "a"
@@ -941,6 +1015,11 @@ def _quantity(value: float, unit_word: str, start: int, end: int) -> _Quantity:
 
 
 def _number(written: str) -> float:
+    if written.endswith("k"):  # 1k, 1,5k
+        return _number(written[:-1]) * 1000
+    if " " in written and "/" in written:  # 2 1/2
+        whole, fraction = written.split(" ")
+        return int(whole) + _number(fraction)
     if "/" in written:
         numerator, denominator = written.split("/")
         return int(numerator) / int(denominator)
@@ -964,7 +1043,7 @@ def _pair_weights(quantities: Sequence[_Quantity], text: str) -> list[_Quantity]
 
 
 def _weight_of_each(count: _Quantity, weight: _Quantity, text: str) -> float | None:
-    kg = _mass_kg(weight)
+    kg = _exact_kg(weight)
     if count.unit not in crops.COUNT_UNITS or count.each_kg is not None or kg is None:
         return None
     gap = text[count.end : weight.start]
@@ -1007,9 +1086,14 @@ def _kg_of(
 
 def _mass_kg(quantity: _Quantity) -> float | None:
     """The weight a quantity in kg, lb or t states; None for other units."""
-    if quantity.unit is None or quantity.unit not in crops.MASS_UNITS:
-        return None
-    return crops.to_kg(quantity.value, quantity.unit, None)
+    exact = _exact_kg(quantity)
+    return None if exact is None else round(exact, 2)
+
+
+def _exact_kg(quantity: _Quantity) -> float | None:
+    """Unrounded, so "30 boîtes de 25 lb" is 750 lb exactly, not 30 x 11.34 kg."""
+    factor = crops.MASS_UNITS.get(quantity.unit or "")
+    return None if factor is None else quantity.value * factor
 
 
 # --- Crops ------------------------------------------------------------------------
@@ -1018,18 +1102,35 @@ def _mass_kg(quantity: _Quantity) -> float | None:
 def _take_crop(scan: _Text, quantities: Sequence[_Quantity]) -> crops.Crop | None:
     tokens = list(re.finditer(r"[a-z0-9]+", scan.text))
     words = [token.group() for token in tokens]
+    found = _spelt_crop(scan.text, tokens)
+    if found is None:
+        if any(quantity.unit_word in ("epi", "epis") for quantity in quantities):
+            return crops.get_crop("maïs")
+        return _misspelt_crop(words)
+    # "carrotes 30 poches, brocolis 20 pieds": a misspelt crop before the
+    # quantity beats one spelt right after it, which names a second lot.
+    with_unit = [quantity for quantity in quantities if quantity.unit]
+    first = next(iter(with_unit or quantities), None)
+    if first is not None and tokens[found[1]].start() > first.start:
+        before = [token.group() for token in tokens if token.end() <= first.start]
+        return _misspelt_crop(before) or found[0]
+    return found[0]
+
+
+def _spelt_crop(
+    text: str, tokens: Sequence[re.Match[str]]
+) -> tuple[crops.Crop, int] | None:
+    """The first crop named without a typo, and the index of its first word."""
+    words = [token.group() for token in tokens]
     for allow_ambiguous in (False, True):
         for index in range(len(words)):
             found = crops.match_crop(words, index)
             if found is None:
                 continue
-            crop, count = found
-            is_but = count == 1 and words[index] == "mais"
-            if not is_but or (allow_ambiguous and _is_corn(scan.text, tokens, index)):
-                return crop
-    if any(quantity.unit_word in ("epi", "epis") for quantity in quantities):
-        return crops.get_crop("maïs")
-    return _misspelt_crop(words)
+            is_but = found[1] == 1 and words[index] == "mais"
+            if not is_but or (allow_ambiguous and _is_corn(text, tokens, index)):
+                return found[0], index
+    return None
 
 
 def _is_corn(text: str, tokens: Sequence[re.Match[str]], index: int) -> bool:
@@ -1138,8 +1239,16 @@ def _weekend_date(match: re.Match[str], today: date) -> date | None:
 def _weekday_date(match: re.Match[str], today: date) -> date | None:
     if match["day"]:
         return _day_of_month(today, int(match["day"]))
-    ahead = (_WEEKDAYS[match["weekday"]] - today.weekday() - 1) % 7 + 1
-    return today + timedelta(days=ahead)
+    return _next_weekday(today, _WEEKDAYS[match["weekday"]])
+
+
+def _short_weekday_date(match: re.Match[str], today: date) -> date | None:
+    return _next_weekday(today, _SHORT_WEEKDAYS[match["weekday"]])
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    """The next date falling on ``weekday``, strictly after today."""
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
 def _day_only_date(match: re.Match[str], today: date) -> date | None:
@@ -1167,5 +1276,6 @@ _DATE_RULES: tuple[
     (_RELATIVE_RE, _relative_date),
     (_WEEKEND_RE, _weekend_date),
     (_WEEKDAY_RE, _weekday_date),
+    (_SHORT_WEEKDAY_RE, _short_weekday_date),
     (_DAY_ONLY_RE, _day_only_date),
 )
