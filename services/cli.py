@@ -49,7 +49,7 @@ def demo(host: str, port: int) -> None:
     from werkzeug.serving import make_server
 
     from services.web import create_app
-    from shared import migrate, seed
+    from shared import migrate, seed, site_seed
     from shared.engine import Embedded
 
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
@@ -61,6 +61,7 @@ def demo(host: str, port: int) -> None:
     password = settings.admin_password or seed.DEMO_ADMIN_PASSWORD
     with transaction(runtime.sessions) as session:
         seed.seed_demo(session)
+        site_seed.seed_site(session)
         seed.ensure_admin(session, email, password)
 
     loop = Embedded(runtime)
@@ -279,10 +280,12 @@ def db_upgrade() -> None:
 def seed(demo_data: bool) -> None:
     """Seed the database (demo farms, organizations, coordinator account)."""
     from shared import seed as seed_module
+    from shared import site_seed
 
     runtime = _runtime(demo=True)
     with transaction(runtime.sessions) as session:
         added = seed_module.seed_demo(session)
+        site_seed.seed_site(session)
         settings = runtime.settings
         if settings.admin_email and settings.admin_password:
             seed_module.ensure_admin(

@@ -193,3 +193,85 @@ def expired(surplus: Surplus, lang: str) -> Text:
         **facts,
     )
     return Text(gsm.fit_sms(sms), t(lang, "{code}: ended", **facts), sms)
+
+
+# ---- Newsletter and surveys -------------------------------------------------
+
+
+def newsletter_confirmation(
+    lang: str, confirm_link: str, unsubscribe_link: str
+) -> Text:
+    """The double opt-in email: nothing is sent until the link is opened."""
+    subject = t(lang, "Confirm your subscription to the Glanage newsletter")
+    email = t(
+        lang,
+        "Hello,\n\nSomeone, probably you, asked to receive the newsletter of "
+        "Nourrir Lanaudière (Glanage) at this address.\n\n"
+        "To confirm, open this link:\n{confirm}\n\n"
+        "If it wasn't you, do nothing: you will get no newsletter. "
+        "To forget this request for good: {unsubscribe}\n\n— Glanage",
+        confirm=confirm_link,
+        unsubscribe=unsubscribe_link,
+    )
+    return Text("", subject, email)
+
+
+def newsletter_already_subscribed(lang: str, unsubscribe_link: str) -> Text:
+    """Sent instead of a confirmation when the address already gets the
+    newsletter: the form says the same thing either way, the inbox tells."""
+    subject = t(lang, "You already get the Glanage newsletter")
+    email = t(
+        lang,
+        "Hello,\n\nSomeone asked to subscribe this address to the newsletter of "
+        "Nourrir Lanaudière (Glanage). It already gets it: nothing changes.\n\n"
+        "To change your topics, unsubscribe and subscribe again: "
+        "{unsubscribe}\n\n— Glanage",
+        unsubscribe=unsubscribe_link,
+    )
+    return Text("", subject, email)
+
+
+def newsletter_issue_text(
+    lang: str, body_markdown: str, why: str, unsubscribe_link: str
+) -> str:
+    """An issue's plain-text part: its Markdown, then the way out."""
+    footer = t(lang, "Unsubscribe: {link}", link=unsubscribe_link)
+    return f"{body_markdown.strip()}\n\n-- \n{why}\n{footer}\n"
+
+
+def survey_invitation(
+    kind: str, lang: str, link: str, code: str = "", crop: str = ""
+) -> Text:
+    """A one-minute satisfaction survey: after a pickup, or for partners.
+
+    The SMS stays one GSM-7 segment with the link."""
+    if kind == "partner":
+        sms = t(
+            lang,
+            "Glanage: how is it working for you? 3 questions, 1 minute: {link}",
+            link=link,
+        )
+        subject = t(lang, "Glanage: 1 minute to tell us how it works for you")
+        email = t(
+            lang,
+            "Hello,\n\nYou are one of the partners who make Glanage work. "
+            "How is it going for your organization? Three questions, one minute:\n"
+            "{link}\n\nYour answers help the network do better.\n\n— Glanage",
+            link=link,
+        )
+        return Text(gsm.fit_sms(sms), subject, email)
+    facts = {"code": code, "crop": crop_name(crop, lang) if crop else "", "link": link}
+    sms = t(
+        lang,
+        "Glanage: how did the pickup of {crop} ({code}) go? 1 minute: {link}",
+        **facts,
+    )
+    subject = t(lang, "{code}: how did the pickup go?", **facts)
+    email = t(
+        lang,
+        "Hello,\n\nThe pickup of {crop} ({code}) is done. Thank you!\n\n"
+        "How did it go? Three questions, one minute:\n{link}\n\n"
+        "Your answers help the network do better.\n\n— Glanage",
+        **facts,
+    )
+    return Text(gsm.fit_sms(sms), subject, email)

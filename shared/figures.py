@@ -21,6 +21,11 @@ How things are counted (the panel says so in words):
   mail server accepted it ("sent"). The rate's denominator is every outgoing
   message that was handed to the provider: sent, delivered, read, failed or
   undelivered. Queued ones have not been tried yet and are left out.
+- Newsletter: subscribers active at the end of the range; the issues sent in
+  it, with their unique opens (a click counts as an open) and clicks, whenever
+  readers opened them.
+- Satisfaction: the surveys sent in the range, by kind, with their answers so
+  far (response rate, average score from 1 to 5).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import csv
 import re
 import statistics
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
@@ -37,7 +42,18 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.models import Claim, Farm, Message, Organization, Surplus
+from shared import surveys
+from shared.models import (
+    Claim,
+    Farm,
+    Message,
+    NewsletterDelivery,
+    NewsletterIssue,
+    Organization,
+    Subscriber,
+    Surplus,
+)
+from shared.surveys import KindSummary as Satisfaction
 
 DATA = Path(__file__).parent / "data"
 
@@ -244,6 +260,29 @@ class People:
 
 
 @dataclass(frozen=True)
+class Newsletter:
+    """The newsletter in the period.
+
+    Subscribers are counted at the end of the period: confirmed by then and not
+    unsubscribed by then. Opens and clicks are those of the issues sent in the
+    period, whenever they happened; an open is unique per delivery (a click
+    counts as an open, since many mail clients block the pixel).
+    """
+
+    active_subscribers: int = 0
+    new_subscribers: int = 0  # confirmed in the period
+    unsubscribed: int = 0  # left in the period
+    issues_sent: int = 0
+    deliveries: int = 0
+    unique_opens: int = 0
+    clicks: int = 0
+
+    @property
+    def open_rate(self) -> float | None:
+        return self.unique_opens / self.deliveries if self.deliveries else None
+
+
+@dataclass(frozen=True)
 class Figures:
     period: Period
     totals: Kilos
@@ -258,6 +297,8 @@ class Figures:
     # Claimed kg whose pickup outcome is not recorded yet, and no-shows.
     pending_kg: float = 0.0
     no_show_kg: float = 0.0
+    newsletter: Newsletter = field(default_factory=Newsletter)
+    satisfaction: list[Satisfaction] = field(default_factory=list)
 
     @property
     def messages_in(self) -> int:
@@ -369,6 +410,8 @@ def compute(session: Session, period: Period, tz: tzinfo) -> Figures:
         median_first_claim=median,
         pending_kg=round(pending, 2),
         no_show_kg=round(no_show, 2),
+        newsletter=_newsletter(session, lower, upper),
+        satisfaction=surveys.summary(session, lower, upper),
     )
 
 
@@ -434,9 +477,52 @@ def _people(
     )
 
 
+def _newsletter(session: Session, lower: datetime, upper: datetime) -> Newsletter:
+    subscribers = session.execute(
+        select(Subscriber.confirmed_at, Subscriber.unsubscribed_at).where(
+            Subscriber.confirmed_at.is_not(None)
+        )
+    ).all()
+    active = sum(
+        1
+        for row in subscribers
+        if row.confirmed_at < upper
+        and (row.unsubscribed_at is None or row.unsubscribed_at >= upper)
+    )
+    new = sum(1 for row in subscribers if lower <= row.confirmed_at < upper)
+    left = session.scalar(
+        select(func.count(Subscriber.id)).where(
+            Subscriber.unsubscribed_at >= lower, Subscriber.unsubscribed_at < upper
+        )
+    )
+    issues = list(
+        session.scalars(
+            select(NewsletterIssue.id).where(
+                NewsletterIssue.sent_at >= lower, NewsletterIssue.sent_at < upper
+            )
+        )
+    )
+    deliveries, opened, clicks = session.execute(
+        select(
+            func.count(NewsletterDelivery.id),
+            func.count(NewsletterDelivery.opened_at),
+            func.coalesce(func.sum(NewsletterDelivery.clicks), 0),
+        ).where(NewsletterDelivery.issue_id.in_(issues))
+    ).one()
+    return Newsletter(
+        active_subscribers=active,
+        new_subscribers=new,
+        unsubscribed=left or 0,
+        issues_sent=len(issues),
+        deliveries=deliveries,
+        unique_opens=opened,
+        clicks=int(clicks),
+    )
+
+
 # ---- Tables for export ----------------------------------------------------
 
-TABLES = ("weekly", "mrc", "crop", "messages")
+TABLES = ("weekly", "mrc", "crop", "messages", "newsletter", "satisfaction")
 
 
 def _num(value: float | None, places: int = 2) -> str:
@@ -508,5 +594,40 @@ def table(figures: Figures, name: str) -> list[list[str]]:
                 _num(c.delivery_rate, 4),
             ]
             for c in figures.messages
+        ]
+    if name == "newsletter":
+        n = figures.newsletter
+        return [
+            [
+                "active_subscribers",
+                "new_subscribers",
+                "unsubscribed",
+                "issues_sent",
+                "deliveries",
+                "unique_opens",
+                "open_rate",
+                "clicks",
+            ],
+            [
+                str(n.active_subscribers),
+                str(n.new_subscribers),
+                str(n.unsubscribed),
+                str(n.issues_sent),
+                str(n.deliveries),
+                str(n.unique_opens),
+                _num(n.open_rate, 4),
+                str(n.clicks),
+            ],
+        ]
+    if name == "satisfaction":
+        return [["survey", "sent", "answered", "response_rate", "average_score"]] + [
+            [
+                s.kind,
+                str(s.sent),
+                str(s.answered),
+                _num(s.response_rate, 4),
+                _num(s.average),
+            ]
+            for s in figures.satisfaction
         ]
     raise KeyError(name)

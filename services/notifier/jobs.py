@@ -12,12 +12,13 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.notifier import transports as transport_module
-from shared import compose, gsm
+from shared import compose, gsm, newsletter, surveys
 from shared import runtime as runtime_module
 from shared.db import transaction
 from shared.jobs import AfterCommit, Handler, run_event_job
@@ -28,9 +29,12 @@ from shared.models import (
     Event,
     Match,
     Message,
+    NewsletterDelivery,
+    NewsletterIssue,
     Offer,
     OfferStatus,
     Organization,
+    Subscriber,
     Surplus,
     utcnow,
 )
@@ -243,6 +247,75 @@ def _on_resend(
     return _send_after(runtime, [message])
 
 
+def _on_pickup_collected(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    """Ask the farmer and the organization how the pickup went (once)."""
+    claim = session.get(Claim, event.payload["claim_id"])
+    if claim is None or claim.outcome != "collected":
+        return []
+    messages = []
+    for survey in surveys.create_for_claim(session, claim):
+        message = surveys.queue_invitation(
+            session,
+            survey,
+            base=runtime.settings.public_base_url,
+            mail_from=runtime.settings.mail_from,
+        )
+        if message is not None:
+            messages.append(message)
+    return _send_after(runtime, messages)
+
+
+def _on_newsletter_send(
+    session: Session, event: Event, runtime: Runtime
+) -> Iterable[AfterCommit]:
+    """One delivery and one queued email per active subscriber, then batches
+    of sends after commit. Sent again (the panel's "resume"), it only adds
+    subscribers who have no delivery yet and retries what was never tried."""
+    issue = session.get(NewsletterIssue, event.payload["issue_id"])
+    if issue is None or issue.status != "sending":
+        return []
+    waiting = newsletter.prepare_sending(
+        session,
+        issue,
+        base=runtime.settings.public_base_url,
+        mail_from=runtime.settings.mail_from,
+    )
+    log_event(log, "newsletter.prepared", issue_id=issue.id, waiting=len(waiting))
+    if not waiting:
+        newsletter.finish_if_done(session, issue.id, utcnow())
+        return []
+    issue_id = issue.id
+    return [lambda: _enqueue_newsletter_batches(runtime, issue_id, waiting)]
+
+
+def _enqueue_newsletter_batches(
+    runtime: Runtime, issue_id: int, message_ids: list[int]
+) -> None:
+    queue = runtime.queue("notifier")
+    queue.enqueue_many(
+        [
+            queue.prepare_data(
+                "services.notifier.jobs.send_newsletter_batch",
+                args=(issue_id, batch),
+                job_id=f"newsletter-{issue_id}-{batch[0]}",
+                description=f"newsletter #{issue_id}: {len(batch)} emails",
+            )
+            for batch in newsletter.batches(message_ids)
+        ]
+    )
+
+
+def send_newsletter_batch(issue_id: int, message_ids: list[int]) -> None:
+    """RQ job: send one batch of an issue; the last one marks the issue sent."""
+    runtime = runtime_module.current()
+    deliver_many(runtime, message_ids)
+    with transaction(runtime.sessions) as session:
+        if newsletter.finish_if_done(session, issue_id, utcnow()):
+            log_event(log, "newsletter.sent", issue_id=issue_id)
+
+
 HANDLERS = {
     "offers.ready": _on_offers_ready,
     "claim.confirmed": _on_claim_confirmed,
@@ -251,6 +324,8 @@ HANDLERS = {
     "surplus.unmatched": _to_farmer(compose.unmatched),
     "surplus.expired": _to_farmer(compose.expired),
     "message.resend": _on_resend,
+    "newsletter.send": _on_newsletter_send,
+    "pickup.collected": _on_pickup_collected,
 }
 
 
@@ -268,11 +343,25 @@ def deliver_many(runtime: Runtime, message_ids: list[int]) -> None:
 def deliver(runtime: Runtime, message_id: int) -> str:
     """Send one queued message; returns its new status."""
     with transaction(runtime.sessions) as session:
+        # Taking the message is one conditional UPDATE: when two workers hold
+        # the same id (a retried job, a resumed batch), only one sends it.
+        # TODO(a sweeper that requeues messages left "sending" by a crashed
+        # worker): until then such a message needs a resend from the panel.
+        taken = session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == "queued")
+            .values(status="sending")
+            .returning(Message.id)
+        ).first()
         message = session.get(Message, message_id)
-        if message is None or message.status != "queued":
+        if message is None or taken is None:
             return message.status if message else "missing"
         outgoing = transport_module.Outgoing(
-            message.id, message.to_addr, message.body, message.subject
+            message.id,
+            message.to_addr,
+            message.body,
+            message.subject,
+            **_newsletter_parts(runtime, session, message),
         )
         channel, attempts = message.channel, message.attempts
     transport = transports_for(runtime)[channel]
@@ -282,7 +371,36 @@ def deliver(runtime: Runtime, message_id: int) -> str:
         return _retry_later(runtime, message_id, attempts, str(error))
     except transport_module.PermanentError as error:
         return _record(runtime, message_id, "failed", error=str(error))
-    return _record(runtime, message_id, sent.status, provider_id=sent.provider_id)
+    # Handed over: "sent" here, whatever the provider's first word ("queued"
+    # at Twilio, which must not read as our "waiting to be sent").
+    return _record(runtime, message_id, "sent", provider_id=sent.provider_id)
+
+
+def _newsletter_parts(
+    runtime: Runtime, session: Session, message: Message
+) -> dict[str, Any]:
+    """The HTML part and the List-Unsubscribe headers of a newsletter email,
+    made again at each try from its issue and delivery; {} for other messages."""
+    if message.channel != "email":
+        return {}
+    delivery = session.scalar(
+        select(NewsletterDelivery).where(NewsletterDelivery.message_id == message.id)
+    )
+    if delivery is None:
+        return {}
+    issue = session.get(NewsletterIssue, delivery.issue_id)
+    subscriber = session.get(Subscriber, delivery.subscriber_id)
+    if issue is None or subscriber is None:
+        return {}
+    email = newsletter.compose_email(
+        issue,
+        delivery.token,
+        subscriber.language,
+        base=runtime.settings.public_base_url,
+        secret=runtime.settings.secret_key,
+        mail_from=runtime.settings.mail_from,
+    )
+    return {"headers": email.headers, "html": email.html}
 
 
 def _retry_later(runtime: Runtime, message_id: int, attempts: int, error: str) -> str:

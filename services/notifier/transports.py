@@ -10,7 +10,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
@@ -34,6 +35,10 @@ class Outgoing:
     body: str
     subject: str = ""
     sender: str = ""
+    # Email only: extra headers (List-Unsubscribe, ...) and an HTML
+    # alternative to the plain-text body; other transports ignore them.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    html: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,11 @@ class SmtpTransport:
         email["To"] = message.to
         email["Subject"] = message.subject
         email["Message-ID"] = make_msgid(domain="glanage")
+        for name, value in message.headers.items():
+            email[name] = value
         email.set_content(message.body)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
         try:
             with self._connect() as smtp:
                 smtp.send_message(email)

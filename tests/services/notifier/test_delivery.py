@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -70,7 +71,7 @@ def test_twilio_send_records_the_sid_and_asks_for_status_callbacks(
     }
     message_id = queued(runtime)
 
-    assert jobs.deliver(runtime, message_id) == "queued"  # Twilio's first status
+    assert jobs.deliver(runtime, message_id) == "sent"  # handed over to Twilio
     sent = client.sent[0]
     assert sent["to"] == "+14505550120" and sent["from_"] == "+14505550199"
     assert sent["status_callback"] == "https://glanage.test/sms/status"
@@ -148,3 +149,17 @@ def test_unreachable_smtp_is_transient(runtime: Runtime) -> None:
     message_id = queued(runtime, "email", "org1@example.org")
     assert jobs.deliver(runtime, message_id) == "queued"
     assert "smtp" in status(runtime, message_id).error
+
+
+def test_a_message_is_sent_once_even_when_two_jobs_hold_it(runtime: Runtime) -> None:
+    client = FakeTwilio()
+    runtime.transports = {
+        "sms": transports.TwilioTransport(runtime.settings, client),
+        "email": transports.OutboxTransport("email"),
+    }
+    message_id = queued(runtime)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(lambda _: jobs.deliver(runtime, message_id), range(4)))
+    assert len(client.sent) == 1
+    # One sent it; the others found it being sent, or already sent.
+    assert "sent" in statuses and set(statuses) <= {"sent", "sending"}
