@@ -5,10 +5,12 @@ from services.web.panel import (  # noqa: F401 - importing registers the views
     audit_log,
     auth,
     board,
+    content,
     directory,
     figures,
     map,
     messages,
+    newsletter,
     simulator,
 )
 from services.web.panel.base import bp, limiter, login_manager
