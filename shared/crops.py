@@ -343,7 +343,7 @@ def _build_index() -> tuple[dict[str, Crop], dict[str, set[str]]]:
 
 
 _INDEX, _LANGUAGES = _build_index()
-_LONGEST_ALIAS = max(len(key.split()) for key in _INDEX)
+LONGEST_NAME = max(len(key.split()) for key in _INDEX)  # in words
 _LEADING_FILLERS = frozenset({"de", "d", "des", "du", "la", "le", "les", "l", "of"})
 
 
@@ -357,7 +357,7 @@ def match_crop(words: Sequence[str], start: int) -> tuple[Crop, int] | None:
 
     ``words`` are bare words as :func:`words_of` returns them; no typo is forgiven.
     """
-    longest = min(_LONGEST_ALIAS, len(words) - start)
+    longest = min(LONGEST_NAME, len(words) - start)
     for count in range(longest, 0, -1):
         crop = _INDEX.get(_key(words[start : start + count]))
         if crop is not None:

@@ -1129,7 +1129,23 @@ def _spelt_crop(
                 continue
             is_but = found[1] == 1 and words[index] == "mais"
             if not is_but or (allow_ambiguous and _is_corn(text, tokens, index)):
-                return found[0], index
+                return _misspelt_longer(words, index, found) or found[0], index
+    return None
+
+
+def _misspelt_longer(
+    words: Sequence[str], index: int, found: tuple[crops.Crop, int]
+) -> crops.Crop | None:
+    """A longer name, misspelt, that starts where a crop was found: "pommes de
+    tere" is pomme de terre, not pomme."""
+    crop, count = found
+    for size in range(min(crops.LONGEST_NAME, len(words) - index), count, -1):
+        phrase = words[index : index + size]
+        if not all(word.isalpha() for word in phrase):
+            continue
+        longer = crops.fuzzy_crop(" ".join(phrase))
+        if longer is not None and longer != crop:
+            return longer
     return None
 
 
