@@ -26,6 +26,8 @@ How things are counted (the panel says so in words):
   readers opened them.
 - Satisfaction: the surveys sent in the range, by kind, with their answers so
   far (response rate, average score from 1 to 5).
+- Site visits: page views of the public site, counted per path and day with
+  nothing about who viewed (shared.visits), by week and by page.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared import surveys
+from shared import surveys, visits
 from shared.models import (
     Claim,
     Farm,
@@ -283,6 +285,15 @@ class Newsletter:
 
 
 @dataclass(frozen=True)
+class Visits:
+    """Views of the public site's pages in the period."""
+
+    total: int = 0
+    by_week: list[tuple[date, int]] = field(default_factory=list)  # every Monday
+    pages: list[tuple[str, int]] = field(default_factory=list)  # most viewed first
+
+
+@dataclass(frozen=True)
 class Figures:
     period: Period
     totals: Kilos
@@ -299,6 +310,7 @@ class Figures:
     no_show_kg: float = 0.0
     newsletter: Newsletter = field(default_factory=Newsletter)
     satisfaction: list[Satisfaction] = field(default_factory=list)
+    visits: Visits = field(default_factory=Visits)
 
     @property
     def messages_in(self) -> int:
@@ -412,6 +424,7 @@ def compute(session: Session, period: Period, tz: tzinfo) -> Figures:
         no_show_kg=round(no_show, 2),
         newsletter=_newsletter(session, lower, upper),
         satisfaction=surveys.summary(session, lower, upper),
+        visits=_visits(session, period),
     )
 
 
@@ -520,9 +533,29 @@ def _newsletter(session: Session, lower: datetime, upper: datetime) -> Newslette
     )
 
 
+def _visits(session: Session, period: Period) -> Visits:
+    weeks = dict.fromkeys(period.weeks(), 0)
+    for day, views in visits.views_by_day(session, period.start, period.end):
+        weeks[monday(day)] += views
+    return Visits(
+        total=sum(weeks.values()),
+        by_week=sorted(weeks.items()),
+        pages=visits.views_by_path(session, period.start, period.end),
+    )
+
+
 # ---- Tables for export ----------------------------------------------------
 
-TABLES = ("weekly", "mrc", "crop", "messages", "newsletter", "satisfaction")
+TABLES = (
+    "weekly",
+    "mrc",
+    "crop",
+    "messages",
+    "newsletter",
+    "satisfaction",
+    "visits",
+    "pages",
+)
 
 
 def _num(value: float | None, places: int = 2) -> str:
@@ -629,5 +662,13 @@ def table(figures: Figures, name: str) -> list[list[str]]:
                 _num(s.average),
             ]
             for s in figures.satisfaction
+        ]
+    if name == "visits":
+        return [["week_start", "views"]] + [
+            [start.isoformat(), str(views)] for start, views in figures.visits.by_week
+        ]
+    if name == "pages":
+        return [["path", "views"]] + [
+            [path, str(views)] for path, views in figures.visits.pages
         ]
     raise KeyError(name)

@@ -354,7 +354,43 @@ def charts(figures: fig.Figures) -> dict[str, Chart]:
         axis_title=_("Messages"),
         value_text=number,
     )
-    return {"weekly": weekly, "mrc": mrc, "crop": crop, "messages": messages}
+    visits = bar_chart(
+        "chart-visits",
+        _("Site visits by week"),
+        _("%(views)s page views.", views=number(figures.visits.total)),
+        [
+            (week_label(start, with_year), (views,))
+            for start, views in figures.visits.by_week
+        ],
+        [Series("views", _("Page views"), "dark")],
+        axis_title=_("Page views"),
+        value_text=number,
+    )
+    return {
+        "weekly": weekly,
+        "mrc": mrc,
+        "crop": crop,
+        "messages": messages,
+        "visits": visits,
+    }
+
+
+SURVEY_NAMES = {
+    "pickup_farmer": _l("Farmers, after a pickup"),
+    "pickup_organization": _l("Organizations, after a pickup"),
+    "partner": _l("Partners"),
+}
+
+
+def survey_name(kind: str) -> str:
+    return str(SURVEY_NAMES.get(kind, kind))
+
+
+def score(value: float | None) -> str:
+    """An average score out of 5, one decimal."""
+    if value is None:
+        return "—"
+    return _("%(score)s / 5", score=format_decimal(round(value, 1), format="0.0"))
 
 
 def channel_name(channel: str) -> str:
@@ -412,6 +448,8 @@ def figures() -> ResponseReturnValue:
         mrc_name=mrc_name,
         channel_name=channel_name,
         week_label=week_label,
+        survey_name=survey_name,
+        score=score,
     )
 
 

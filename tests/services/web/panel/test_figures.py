@@ -15,6 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services.web.panel import figures as page
+from shared import newsletter, surveys
+from shared.db import transaction
 from shared.models import Claim, Contact, Offer, Surplus
 from shared.runtime import Runtime
 from tests.conftest import FARMER, Twilio
@@ -252,22 +254,51 @@ def test_charts_are_accessible_svg_with_their_tables(
     assert "url(#chart-weekly-hatch)" in weekly
     assert "<pattern" in weekly
     # Every chart has its data table beside it, folded.
-    assert html.count("<details>") == 4
+    assert html.count("<details>") == 5  # and the site's most viewed pages
     assert html.count("<table") >= 5
     # No script or stylesheet from elsewhere.
     assert not re.search(r'<script[^>]+src="https?://', html)
     assert not re.search(r'<link[^>]+href="https?://', html)
 
 
-def test_newsletter_and_site_figures_are_a_placeholder(
-    coordinator: FlaskClient,
+def test_site_newsletter_and_survey_figures_reach_the_panel(
+    coordinator: FlaskClient, app: Flask, runtime: Runtime
 ) -> None:
+    visitor = app.test_client()
+    for path in ("/", "/", "/", "/partenaires", "/en/"):
+        assert visitor.get(path).status_code == 200
+    visitor.get("/", headers={"User-Agent": "Googlebot/2.1"})  # robots don't count
+    when = runtime.now()
+    with transaction(runtime.sessions) as session:
+        for email in ("ana@example.org", "ben@example.org"):
+            subscriber, _ = newsletter.subscribe(
+                session, email, "fr", ["news"], "I agree", when
+            )
+            newsletter.confirm(session, subscriber.token, when)
+        newsletter.subscribe(session, "pending@example.org", "fr", [], "ok", when)
+        partner_surveys = surveys.create_partner_batch(session, when)
+        for survey, given in zip(partner_surveys, (5, 4), strict=False):
+            surveys.answer(session, survey, surveys.Answer(given, {}), when)
+
     html = coordinator.get("/panel/figures?lang=en").get_data(as_text=True)
-    row = re.search(r'<tr data-figure="newsletter">(.*?)</tr>', html, re.S)
-    assert row is not None
-    assert "arrive with the public site" in row.group(1)
-    cells = re.sub(r"<[^>]+>", " ", row.group(1))
-    assert not re.search(r"\d", cells)  # no made-up numbers
+    assert stat(html, "visits") == "5"
+    assert stat(html, "subscribers") == "2"  # the pending one is not counted yet
+    assert stat(html, "satisfaction-partner") == "4.5 / 5"
+    assert stat(html, "open-rate") == "—"  # no issue sent yet: no made-up rate
+    visits_chart = re.search(
+        r'<svg class="chart" id="chart-visits".*?</svg>', html, re.S
+    )
+    assert visits_chart is not None and ">5<" in visits_chart.group(0)
+    assert "<code>/</code>" in html  # the most viewed page, first
+    kpi = re.search(r'data-figure="kpi-satisfaction">(.*?)</td>', html, re.S)
+    assert kpi is not None and "Partners: 4.5 / 5" in kpi.group(1)
+
+    pages = rows_of(coordinator.get("/panel/figures.csv?table=pages"))
+    assert pages[:2] == [["path", "views"], ["/", "3"]]  # most viewed first
+    assert sorted(pages[2:]) == [["/en/", "1"], ["/partenaires", "1"]]
+    weeks = rows_of(coordinator.get("/panel/figures.csv?table=visits"))
+    assert weeks[0] == ["week_start", "views"] and len(weeks) == 1 + 12
+    assert [int(row[1]) for row in weeks[1:]] == [0] * 11 + [5]
 
 
 # ---- Layout helpers -----------------------------------------------------------
