@@ -54,5 +54,7 @@ clean:
 translations: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k t:2 -k tn:2,3 -k _l -k lazy_gettext \
 		--no-location --omit-header -o shared/translations/messages.pot .
+	# Keeps the catalog's header: it holds French's plural forms.
 	$(VENV)/bin/pybabel update -i shared/translations/messages.pot \
-		-d shared/translations --omit-header
+		-d shared/translations --no-location --no-fuzzy-matching \
+		--ignore-obsolete --width 88
