@@ -119,6 +119,8 @@ def _store_reply(session: Session, inbound: Message, reply: str) -> None:
             status="sent",
             segments=gsm.count_segments(reply).segments,
             contact_id=inbound.contact_id,
+            # The answer belongs to the same surplus: the panel shows both.
+            surplus_id=inbound.surplus_id,
         )
     )
 
@@ -156,7 +158,7 @@ def _answer(
     if contact.farm is not None:
         return _farmer(session, contact, contact.farm, parsed, message, lang, now)
     if contact.organization is not None:
-        return _organization(session, contact.organization, parsed, lang)
+        return _organization(session, contact.organization, parsed, message, lang)
     return _help(contact, lang)
 
 
@@ -209,7 +211,7 @@ def _farmer(
     if parsed.intent == "announce":
         return _announce(session, contact, farm, parsed, message, lang, now)
     if parsed.intent == "cancel":
-        return _cancel(session, farm, parsed, lang)
+        return _cancel(session, farm, parsed, message, lang)
     if parsed.intent == "status":
         return _farm_status(session, farm, lang)
     if parsed.intent in ("claim", "decline"):
@@ -346,10 +348,13 @@ def _own_surplus(session: Session, farm: Farm, code: str | None) -> Surplus | No
     )
 
 
-def _cancel(session: Session, farm: Farm, parsed: Parsed, lang: str) -> str:
+def _cancel(
+    session: Session, farm: Farm, parsed: Parsed, message: Message, lang: str
+) -> str:
     surplus = _own_surplus(session, farm, parsed.offer_code)
     if surplus is None:
         return _unknown_code(parsed, lang, "CANCEL")
+    message.surplus_id = surplus.id
     if not claims.cancel(session, surplus):
         return gsm.fit_sms(
             t(lang, "{code} is already closed. Nothing changed.", code=surplus.code)
@@ -385,7 +390,7 @@ def _farm_status(session: Session, farm: Farm, lang: str) -> str:
 
 
 def _organization(
-    session: Session, org: Organization, parsed: Parsed, lang: str
+    session: Session, org: Organization, parsed: Parsed, message: Message, lang: str
 ) -> str:
     if parsed.intent == "status":
         return _org_status(session, org, lang)
@@ -395,6 +400,8 @@ def _organization(
     if surplus is None:
         keyword = "YES" if parsed.intent == "claim" else "NO"
         return _unknown_code(parsed, lang, keyword)
+    # The surplus's page shows its whole conversation.
+    message.surplus_id = surplus.id
     if parsed.intent == "decline":
         claims.decline(session, surplus.id, org)
         return gsm.fit_sms(

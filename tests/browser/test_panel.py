@@ -25,15 +25,22 @@ def test_match_explanation_and_pickup_outcome(page: Page, demo: Demo) -> None:
     sign_in(page, demo.base)
     reply = text(demo.base, "+14505550104", "DISPO P1 carottes 120 kg demain")
     code = re.search(r"\b([A-Z]\d+)\b", reply).group(1)  # type: ignore[union-attr]
+    offered = _offered_phone(demo, code)  # the matcher ranked, wave 1 went out
     page.goto(f"{demo.base}/panel/")
     page.locator(f"#surplus-{code} a").first.click()
     expect(page.locator("h2", has_text="Pourquoi ces organismes")).to_be_visible()
-    expect(page.locator("table.table").first).to_contain_text("km")
+    ranked = page.locator("table.table").first.locator("tbody tr")
+    # Each ranked organization with its distance and the reasons in words.
+    expect(ranked.first.locator("td[data-label=km]")).to_have_text(
+        re.compile(r"^\d+\.\d$")
+    )
+    expect(ranked.first).to_contain_text("km")
+    assert ranked.count() >= 3
     screenshot(page, "surplus")
 
     # An organization of the first wave claims by SMS; the coordinator records
     # what was collected.
-    text(demo.base, _offered_phone(demo, code), f"OUI {code} 100")
+    text(demo.base, offered, f"OUI {code} 100")
     page.reload()
     page.locator("summary", has_text="Noter la cueillette").first.click()
     page.fill("#f-collected_kg", "90")

@@ -6,7 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from shared.models import Message, Surplus
 from shared.relay import CHANGES_CHANNEL
 from shared.runtime import Runtime
 from tests.conftest import FARMER, Twilio
@@ -48,3 +50,28 @@ def test_unclaimed_surplus_is_flagged_after_the_delay(
     runtime.settings = replace(runtime.settings, stale_minutes=0)
     board = coordinator.get("/panel/board/live").get_data(as_text=True)
     assert 'data-status="stuck"' in board
+
+
+def test_surplus_page_shows_the_whole_conversation(
+    coordinator: FlaskClient, twilio: Twilio, work: Any, runtime: Runtime
+) -> None:
+    """The farmer's text and our answer, the organization's claim and ours."""
+    from tests.services.web.panel.test_figures import sms_exchange
+
+    code = sms_exchange(twilio, work, runtime)
+    with runtime.sessions() as session:
+        surplus = session.scalar(select(Surplus).where(Surplus.code == code))
+        assert surplus is not None
+        texts = session.scalars(
+            select(Message.body)
+            .where(Message.surplus_id == surplus.id, Message.channel == "sms")
+            .order_by(Message.id)
+        ).all()
+        surplus_id = surplus.id
+    page = coordinator.get(f"/panel/surplus/{surplus_id}").get_data(as_text=True)
+    assert "DISPO P1 courges 300 kg demain" in texts[0]
+    assert texts[1].startswith("Merci!")  # the answer to the farmer
+    claim = texts.index(f"OUI {code} 100")
+    assert code in texts[claim + 1]  # the answer to the organization
+    for body in (texts[0], texts[claim]):
+        assert body in page
