@@ -51,6 +51,15 @@ class Settings:
     map_tiles_url: str = ""
     # How far a farm accepts organizations to come from, when it does not say.
     default_farm_radius_km: float = 40.0
+    # Texts a second from one sending number (a Canadian long code: 1), shared
+    # by every worker through Redis.
+    sms_per_second: float = 1.0
+    # At most this many identical texts to one number in 5 minutes (loop guard).
+    loop_guard_max: int = 3
+    # Seconds any call to Twilio or the mail server may take.
+    provider_timeout_seconds: float = 10.0
+    # Days message bodies are kept; older ones are purged (figures stay).
+    retention_days: int = 365
     demo: bool = False
 
     @property
@@ -82,6 +91,10 @@ _ENV_NAMES = {
     "default_farm_radius_km": "GLANAGE_FARM_RADIUS_KM",
     "stale_minutes": "GLANAGE_STALE_MINUTES",
     "map_tiles_url": "GLANAGE_MAP_TILES_URL",
+    "sms_per_second": "GLANAGE_SMS_PER_SECOND",
+    "loop_guard_max": "GLANAGE_LOOP_GUARD_MAX",
+    "provider_timeout_seconds": "GLANAGE_PROVIDER_TIMEOUT",
+    "retention_days": "GLANAGE_RETENTION_DAYS",
 }
 
 
