@@ -354,8 +354,9 @@ def _cancel(
     surplus = _own_surplus(session, farm, parsed.offer_code)
     if surplus is None:
         return _unknown_code(parsed, lang, "CANCEL")
-    message.surplus_id = surplus.id
-    if not claims.cancel(session, surplus):
+    cancelled = claims.cancel(session, surplus)
+    _about(message, surplus)
+    if not cancelled:
         return gsm.fit_sms(
             t(lang, "{code} is already closed. Nothing changed.", code=surplus.code)
         )
@@ -400,14 +401,25 @@ def _organization(
     if surplus is None:
         keyword = "YES" if parsed.intent == "claim" else "NO"
         return _unknown_code(parsed, lang, keyword)
-    # The surplus's page shows its whole conversation.
-    message.surplus_id = surplus.id
     if parsed.intent == "decline":
         claims.decline(session, surplus.id, org)
-        return gsm.fit_sms(
+        reply = gsm.fit_sms(
             t(lang, "Noted, {code} goes to others. Thanks!", code=surplus.code)
         )
-    return _claim(session, org, surplus, parsed, lang)
+    else:
+        reply = _claim(session, org, surplus, parsed, lang)
+    _about(message, surplus)
+    return reply
+
+
+def _about(message: Message, surplus: Surplus) -> None:
+    """Tie the message to its surplus, for the surplus's page in the panel.
+
+    Only after the claim or cancel has written the surplus: the foreign key
+    takes a share lock on the surplus row, and two claimers holding it while
+    each waits to update the row would deadlock on PostgreSQL.
+    """
+    message.surplus_id = surplus.id
 
 
 def _offered_surplus(
