@@ -33,6 +33,9 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_messaging_service_sid: str = ""
+    # Where the Twilio client sends its requests; empty: Twilio itself. Tests
+    # and benchmarks point it at a local server that speaks the same API.
+    twilio_api_url: str = ""
     # smtp://user:pass@host:port or smtps://...; empty: email goes to the outbox.
     smtp_url: str = ""
     mail_from: str = "Glanage <glanage@example.org>"
@@ -80,6 +83,7 @@ _ENV_NAMES = {
     "twilio_auth_token": "TWILIO_AUTH_TOKEN",
     "twilio_from": "TWILIO_FROM",
     "twilio_messaging_service_sid": "TWILIO_MESSAGING_SERVICE_SID",
+    "twilio_api_url": "GLANAGE_TWILIO_API_URL",
     "smtp_url": "SMTP_URL",
     "mail_from": "MAIL_FROM",
     "api_token": "GLANAGE_API_TOKEN",

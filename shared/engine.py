@@ -14,7 +14,7 @@ from rq import SimpleWorker
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 
-from shared.relay import publish_pending
+from shared.relay import Sweeper, publish_pending
 from shared.runtime import QUEUE_NAMES, Runtime
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class Embedded:
         self.runtime = runtime
         self.interval = interval
         self._stop = threading.Event()
+        self._sweep = Sweeper(runtime)
         self._thread = threading.Thread(
             target=self._run, name="glanage-loop", daemon=True
         )
@@ -100,6 +101,7 @@ class Embedded:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                self._sweep()
                 work_once(self.runtime)
             except Exception:
                 # The loop must outlive one bad job or a database hiccup.

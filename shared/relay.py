@@ -1,4 +1,5 @@
-"""Publishes outbox events to their RQ queues, then marks them published.
+"""Publishes outbox events to their RQ queues, then marks them published;
+and gives outgoing messages stranded by a crash a new job (sweep_messages).
 
 Safe to run in several processes at once: on PostgreSQL the rows are taken
 with FOR UPDATE SKIP LOCKED, and the RQ job id is derived from the event id,
@@ -9,14 +10,16 @@ job per queue, and consumers ignore event ids they already handled.
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
 from rq import Retry
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared.db import transaction
 from shared.events import HANDLERS, ROUTES
 from shared.logs import log_event
-from shared.models import Event, utcnow
+from shared.models import Event, Message, utcnow
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -53,3 +56,73 @@ def publish_pending(runtime: Runtime, limit: int = 200) -> int:
         # refresh, so this is not part of the transaction.
         runtime.redis.publish(CHANGES_CHANNEL, ",".join(e.kind for e in events))
     return len(events)
+
+
+# A live worker never holds a message "sending" for longer than one provider
+# call (GLANAGE_PROVIDER_TIMEOUT); one held longer was abandoned by a crash.
+def sending_stale_after(runtime: Runtime) -> timedelta:
+    return timedelta(seconds=max(60.0, 3 * runtime.settings.provider_timeout_seconds))
+
+
+# A message queued this long ago with no try since lost its job (a worker
+# killed between commit and send, a Redis flushed): longer than the last
+# retry's backoff (10 min), so a scheduled retry is never raced.
+QUEUED_STALE_AFTER = timedelta(minutes=15)
+
+
+def sweep_messages(runtime: Runtime) -> int:
+    """Give every stranded outgoing message a new job; returns how many.
+
+    Safe to run anywhere, any number of times: the notifier takes a message
+    with a conditional UPDATE, so an extra job sends nothing, and a message
+    that may have left before is looked up at the provider first.
+    """
+    now = utcnow()
+    with transaction(runtime.sessions) as session:
+        abandoned = session.scalars(
+            update(Message)
+            .where(
+                Message.status == "sending",
+                Message.updated_at < now - sending_stale_after(runtime),
+            )
+            .values(status="queued", updated_at=now)
+            .returning(Message.id)
+        ).all()
+        # Touched again, so a long backlog gets one extra job per 15 minutes.
+        forgotten = session.scalars(
+            update(Message)
+            .where(
+                Message.direction == "out",
+                Message.status == "queued",
+                Message.updated_at < now - QUEUED_STALE_AFTER,
+            )
+            .values(updated_at=now)
+            .returning(Message.id)
+        ).all()
+    stranded = sorted({*abandoned, *forgotten})
+    queue = runtime.queue("notifier")
+    for message_id in stranded:
+        queue.enqueue(
+            "services.notifier.jobs.retry_delivery",
+            message_id,
+            job_id=f"sweep-{message_id}",
+            description=f"stranded message #{message_id}",
+        )
+    if stranded:
+        log_event(log, "messages.swept", abandoned=len(abandoned), queued=len(stranded))
+    return len(stranded)
+
+
+class Sweeper:
+    """sweep_messages at most once every `every` seconds, for a relay's loop."""
+
+    def __init__(self, runtime: Runtime, every: float = 30.0) -> None:
+        self.runtime = runtime
+        self.every = every
+        self._next = 0.0
+
+    def __call__(self) -> int:
+        if time.monotonic() < self._next:
+            return 0
+        self._next = time.monotonic() + self.every
+        return sweep_messages(self.runtime)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared import config
 from shared.db import make_engine, make_session_factory
+from shared.throttle import Throttle
 
 QUEUE_NAMES = ("matcher", "notifier")
 # Seconds an RQ job may run before it is killed and marked failed.
@@ -34,12 +35,19 @@ class Runtime:
     # Injected by the demo and the tests (an outbox or a fake Twilio); None
     # means "build from settings" (services.notifier.transports).
     transports: dict[str, Any] = field(default_factory=dict)
+    _throttle: Throttle | None = field(default=None, init=False, repr=False)
 
     def queue(self, name: str) -> Queue:
         return Queue(name, connection=self.redis, default_timeout=JOB_TIMEOUT)
 
     def now(self) -> datetime:
         return datetime.now(self.settings.tz)
+
+    def throttle(self) -> Throttle:
+        """The per-number send rate, shared with every worker through Redis."""
+        if self._throttle is None:
+            self._throttle = Throttle(self.redis, self.settings.sms_per_second)
+        return self._throttle
 
 
 def connect_redis(url: str) -> Redis:

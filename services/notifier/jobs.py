@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifier import transports as transport_module
@@ -341,21 +341,45 @@ def deliver_many(runtime: Runtime, message_ids: list[int]) -> None:
 
 
 def deliver(runtime: Runtime, message_id: int) -> str:
-    """Send one queued message; returns its new status."""
+    """Send one queued message, at most once; returns its new status.
+
+    1. Wait for the sending number's turn (the throttle), before taking the
+       message, so a message is never "sending" while it only waits.
+    2. Take it: one conditional UPDATE from queued to "sending", committed
+       before the provider is called. It is the idempotency record: a second
+       job holding the same id finds it taken and sends nothing, and a worker
+       killed mid-call leaves it "sending" for the sweeper (shared.relay).
+    3. A message tried before may have left already (an answer lost to a
+       timeout, a crash): ask the provider, and only send when it says no.
+    4. Save the provider's id.
+    """
+    transports = transports_for(runtime)
+    with runtime.sessions() as session:
+        waiting = session.get(Message, message_id)
+        if waiting is None or waiting.status != "queued":
+            return waiting.status if waiting else "missing"
+        transport = transports[waiting.channel]
+        urgent = waiting.offer_id is None  # people's answers before bulk offers
+    if transport.sender:
+        runtime.throttle().wait_turn(transport.sender, urgent=urgent)
+
     with transaction(runtime.sessions) as session:
-        # Taking the message is one conditional UPDATE: when two workers hold
-        # the same id (a retried job, a resumed batch), only one sends it.
-        # TODO(a sweeper that requeues messages left "sending" by a crashed
-        # worker): until then such a message needs a resend from the panel.
-        taken = session.execute(
+        tries = session.scalar(
             update(Message)
             .where(Message.id == message_id, Message.status == "queued")
-            .values(status="sending")
-            .returning(Message.id)
-        ).first()
+            .values(
+                status="sending", attempts=Message.attempts + 1, updated_at=utcnow()
+            )
+            .returning(Message.attempts)
+        )
         message = session.get(Message, message_id)
-        if message is None or taken is None:
+        if message is None or tries is None:
             return message.status if message else "missing"
+        refusal = _refusal(runtime, session, message)
+        if refusal:
+            message.status, message.error = "failed", refusal
+            log_event(log, "message.refused", message_id=message_id, why=refusal)
+            return "failed"
         outgoing = transport_module.Outgoing(
             message.id,
             message.to_addr,
@@ -363,17 +387,59 @@ def deliver(runtime: Runtime, message_id: int) -> str:
             message.subject,
             **_newsletter_parts(runtime, session, message),
         )
-        channel, attempts = message.channel, message.attempts
-    transport = transports_for(runtime)[channel]
+        first_try = message.created_at
+
     try:
-        sent = transport.send(outgoing)
+        sent = transport.find_sent(outgoing, first_try) if tries > 1 else None
+        if sent is not None:
+            log_event(log, "message.reconciled", message_id=message_id)
+        else:
+            sent = transport.send(outgoing)
     except transport_module.TransientError as error:
-        return _retry_later(runtime, message_id, attempts, str(error))
+        return _retry_later(runtime, message_id, tries, str(error))
     except transport_module.PermanentError as error:
+        if error.code == transport_module.UNSUBSCRIBED:
+            _opted_out_at_carrier(runtime, message_id)
         return _record(runtime, message_id, "failed", error=str(error))
     # Handed over: "sent" here, whatever the provider's first word ("queued"
     # at Twilio, which must not read as our "waiting to be sent").
     return _record(runtime, message_id, "sent", provider_id=sent.provider_id)
+
+
+# Identical texts to one number in this window beyond GLANAGE_LOOP_GUARD_MAX
+# are held back: two automatic systems answering each other stop here.
+LOOP_WINDOW = timedelta(minutes=5)
+
+
+def _refusal(runtime: Runtime, session: Session, message: Message) -> str:
+    """Why this message must not go out, or "" when it may."""
+    contact = session.get(Contact, message.contact_id) if message.contact_id else None
+    if contact is not None and contact.opted_out:
+        return "opted out before it was sent"
+    same = session.scalar(
+        select(func.count(Message.id)).where(
+            Message.direction == "out",
+            Message.to_addr == message.to_addr,
+            Message.body == message.body,
+            Message.id != message.id,
+            Message.status.in_(("sending", "sent", "delivered", "read")),
+            Message.created_at >= utcnow() - LOOP_WINDOW,
+        )
+    )
+    if same and same >= runtime.settings.loop_guard_max:
+        return f"loop guard: {same} identical messages in 5 minutes"
+    return ""
+
+
+def _opted_out_at_carrier(runtime: Runtime, message_id: int) -> None:
+    """Twilio 21610: the person texted STOP to the carrier; honour it here too."""
+    with transaction(runtime.sessions) as session:
+        message = session.get(Message, message_id)
+        contact = session.get(Contact, message.contact_id) if message else None
+        if contact is not None and contact.opted_out_at is None:
+            contact.opted_out_at = utcnow()
+            contact.opted_out_via = "carrier"
+            log_event(log, "contact.opted_out", contact_id=contact.id, via="carrier")
 
 
 def _newsletter_parts(
@@ -403,14 +469,15 @@ def _newsletter_parts(
     return {"headers": email.headers, "html": email.html}
 
 
-def _retry_later(runtime: Runtime, message_id: int, attempts: int, error: str) -> str:
-    if attempts >= len(BACKOFF):
+def _retry_later(runtime: Runtime, message_id: int, tries: int, error: str) -> str:
+    if tries > len(BACKOFF):
         return _record(runtime, message_id, "failed", error=error)
     _record(runtime, message_id, "queued", error=error)
     runtime.queue("notifier").enqueue_in(
-        timedelta(seconds=BACKOFF[attempts]),
+        timedelta(seconds=BACKOFF[tries - 1]),
         "services.notifier.jobs.retry_delivery",
         message_id,
+        job_id=f"deliver-{message_id}-{tries}",
     )
     return "queued"
 
@@ -432,7 +499,6 @@ def _record(
         if message is None:
             return "missing"
         message.status = status
-        message.attempts += 1
         message.error = error
         if provider_id:
             message.provider_id = provider_id

@@ -1,8 +1,14 @@
 """Where messages go: the outbox (demo), Twilio, SMTP — one interface.
 
-Transports raise TransientError for what a retry may fix (network, 5xx, rate
-limits) and PermanentError for what it will not (invalid number, opted out
-at the carrier); the notifier records either on the message.
+Transports raise TransientError for what a retry may fix (network, timeouts,
+5xx, rate limits) and PermanentError for what it will not (invalid number,
+opted out at the carrier); the notifier records either on the message.
+
+A timeout is ambiguous: the provider may have taken the message before the
+answer was lost. So before trying a message again the notifier asks the
+transport whether it already left (`find_sent`): Twilio can say; a mail server
+cannot, and an email tried again keeps its Message-ID, which mail programs
+use to show a duplicate once.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ import ssl
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -25,7 +31,14 @@ class TransientError(RuntimeError):
 
 
 class PermanentError(RuntimeError):
-    pass
+    def __init__(self, text: str, code: int | None = None) -> None:
+        super().__init__(text)
+        self.code = code  # the provider's error code (Twilio 21610: opted out)
+
+
+# Twilio: "Attempt to send to unsubscribed recipient" (the person texted STOP
+# to the carrier, not to us).
+UNSUBSCRIBED = 21610
 
 
 @dataclass(frozen=True)
@@ -50,11 +63,22 @@ class Sent:
 class Transport(Protocol):
     channel: str
 
+    @property
+    def sender(self) -> str | None:
+        """The sending number whose rate the carrier limits; None: no limit."""
+        ...
+
     def send(self, message: Outgoing) -> Sent: ...
+
+    def find_sent(self, message: Outgoing, since: datetime) -> Sent | None:
+        """The provider's record of this message if it already left, else None."""
+        ...
 
 
 class OutboxTransport:
     """Keeps the message in the database only: the SMS simulator shows it."""
+
+    sender: str | None = None
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
@@ -62,16 +86,18 @@ class OutboxTransport:
     def send(self, message: Outgoing) -> Sent:
         return Sent(provider_id=f"outbox-{uuid.uuid4().hex[:24]}", status="sent")
 
+    def find_sent(self, message: Outgoing, since: datetime) -> Sent | None:
+        return None  # nothing ever leaves the database
+
 
 class TwilioTransport:
     channel = "sms"
 
     def __init__(self, settings: Settings, client: Any = None) -> None:
-        from twilio.rest import Client
-
         self.settings = settings
-        self.client = client or Client(
-            settings.twilio_account_sid, settings.twilio_auth_token
+        self.client = client or _twilio_client(settings)
+        self.sender: str | None = (
+            settings.twilio_messaging_service_sid or settings.twilio_from
         )
 
     def send(self, message: Outgoing) -> Sent:
@@ -91,25 +117,68 @@ class TwilioTransport:
         except TwilioRestException as error:
             if error.status == 429 or error.status >= 500:
                 raise TransientError(f"twilio {error.status} {error.code}") from error
-            raise PermanentError(f"twilio {error.status} {error.code}") from error
-        except OSError as error:
+            raise PermanentError(
+                f"twilio {error.status} {error.code}", error.code
+            ) from error
+        except OSError as error:  # requests' timeouts and connection errors too
             raise TransientError(f"twilio unreachable: {error}") from error
         return Sent(provider_id=created.sid, status=created.status or "queued")
+
+    def find_sent(self, message: Outgoing, since: datetime) -> Sent | None:
+        """Twilio's message to the same number, with the same text, created
+        since the first try. Twilio keeps a queued message's DateSent empty, so
+        the list is read by recipient and filtered on the creation time here."""
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            recent = self.client.messages.list(to=message.to, limit=50)
+        except (TwilioRestException, OSError) as error:
+            raise TransientError(f"twilio lookup failed: {error}") from error
+        earliest = since - timedelta(minutes=1)  # clocks differ a little
+        for found in recent:
+            created = found.date_created
+            if found.body == message.body and (created is None or created >= earliest):
+                return Sent(provider_id=found.sid, status=found.status or "queued")
+        return None
+
+
+def _twilio_client(settings: Settings) -> Any:
+    """The real client, with a timeout on every call and no retry of its own:
+    the notifier decides what to try again, and after looking first."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        http_client=TwilioHttpClient(
+            timeout=settings.provider_timeout_seconds, max_retries=0
+        ),
+    )
+    if settings.twilio_api_url:
+        client.api.base_url = settings.twilio_api_url.rstrip("/")
+    return client
 
 
 class SmtpTransport:
     channel = "email"
 
+    sender: str | None = None  # mail servers take many messages a second
+
     def __init__(self, settings: Settings) -> None:
         self.url = urlsplit(settings.smtp_url)
-        self.sender = settings.mail_from
+        self.mail_from = settings.mail_from
+        self.timeout = settings.provider_timeout_seconds
+        # The Message-ID is made from the message's own id: the same at every
+        # try, so a message sent twice after a lost answer reads as one.
+        self.domain = urlsplit(settings.public_base_url).hostname or "glanage"
 
     def send(self, message: Outgoing) -> Sent:
         email = EmailMessage()
-        email["From"] = self.sender
+        email["From"] = self.mail_from
         email["To"] = message.to
         email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(domain="glanage")
+        email["Message-ID"] = f"<glanage-{message.message_id}@{self.domain}>"
         for name, value in message.headers.items():
             email[name] = value
         email.set_content(message.body)
@@ -120,18 +189,29 @@ class SmtpTransport:
                 smtp.send_message(email)
         except smtplib.SMTPRecipientsRefused as error:
             raise PermanentError(f"recipient refused: {error}") from error
+        except smtplib.SMTPResponseException as error:
+            # 5xx: the server will say the same thing again; 4xx: later.
+            if error.smtp_code >= 500:
+                raise PermanentError(f"smtp {error.smtp_code}: {error}") from error
+            raise TransientError(f"smtp {error.smtp_code}: {error}") from error
         except (smtplib.SMTPException, OSError) as error:
             raise TransientError(f"smtp: {error}") from error
         return Sent(provider_id=email["Message-ID"].strip("<>"), status="sent")
+
+    def find_sent(self, message: Outgoing, since: datetime) -> Sent | None:
+        return None  # SMTP cannot tell; the same Message-ID goes again
 
     def _connect(self) -> smtplib.SMTP:
         host, port = self.url.hostname or "localhost", self.url.port
         if self.url.scheme == "smtps":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                host, port or 465, context=ssl.create_default_context(), timeout=20
+                host,
+                port or 465,
+                context=ssl.create_default_context(),
+                timeout=self.timeout,
             )
         else:
-            smtp = smtplib.SMTP(host, port or 25, timeout=20)
+            smtp = smtplib.SMTP(host, port or 25, timeout=self.timeout)
             if self.url.query == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
         if self.url.username:

@@ -19,6 +19,7 @@ PAGE = 200
 STATUSES = {
     "received": _l("Received"),
     "queued": _l("Queued"),
+    "sending": _l("Sending"),
     "sent": _l("Sent"),
     "delivered": _l("Delivered"),
     "undelivered": _l("Undelivered"),
