@@ -156,6 +156,28 @@ _FUZZY_KEYWORDS = tuple(
     word for word in _KEYWORDS if len(word) >= 5 and " " not in word
 )
 
+# Sentences that clearly ask us to stop texting, in the normalized text
+# (lowercase, no accents, apostrophes as spaces). Consent law wants them
+# honoured like the STOP keyword.
+_OPT_OUT_RE = re.compile(
+    r"\b(?:veux|veut|voulons|voudrais|voudrions)\s+(?:plus|pu|pas)\s+"
+    r"(?:jamais\s+)?recevoir(?:\s+(?:de|d|vos|tes|les|des|ces))?\s*"
+    r"(?:messages?|textos?|sms|courriels?|offres?|$)"
+    r"|\bne\s+plus\s+recevoir\b"
+    r"|\b(?:m|nous)\s+(?:ecrivez|envoyez|textez|contactez)\s+plus\b"
+    r"|\b(?:retirez|retire|retirer|enlevez|enleve|enlever|effacez|desinscrivez"
+    r"|otez|sortez)\s+(?:moi|nous)\b"
+    r"|\bplus\s+de\s+(?:messages?|textos?|sms|courriels?)\b"
+    r"|\b(?:remove|take)\s+(?:me|us|my number|our number)\s+(?:off|from)\b"
+    r"|\b(?:don\s*t|do\s+not|dont)\s+(?:text|message|contact|sms|email)\s+"
+    r"(?:me|us)\b"
+    r"|\bno\s+more\s+(?:texts?|messages?|sms)\b"
+    r"|\bopt\s*out\b"
+)
+# Carriers' own opt-out words: alone, they already stopped the texts at the
+# carrier (Twilio answers 21610 after them), so they stop them here too.
+_CARRIER_STOP_WORDS = frozenset({"cancel", "end", "stop all"})
+
 # A claim only when an offer code follows: "ok A12", but "ok merci" is nothing.
 _SOFT_CLAIMS = frozenset(
     {"ok", "okay", "oki", "go", "parfait", "dac", "daccord", "sure"}
@@ -277,7 +299,8 @@ _ENGLISH = frozenset(
         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "this",
         "weekend", "in", "days", "about", "around", "pallets", "pallet", "sacks",
         "tons", "ton", "my", "our", "got", "some", "take", "from", "by", "left", "pick",
-        "up", "start", "sure",
+        "up", "start", "sure", "don", "text", "texts", "me", "again", "remove",
+        "more", "opt", "out",
     }
 )  # fmt: skip
 # Every word the grammar itself knows: never read as a misspelt crop or date.
@@ -604,6 +627,8 @@ def _read(
     today: date,
 ) -> Parsed:
     words = scan.words()
+    if _OPT_OUT_RE.search(scan.text) or " ".join(words) in _CARRIER_STOP_WORDS:
+        return _finish(result, "stop")
     lead = _lead(words)
     if lead in ("stop", "start"):
         return _finish(result, lead)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.web.context import runtime
 from shared import claims, compose, crops, gsm, phones
 from shared.grammar import Parsed, parse
 from shared.i18n import format_kg, t
@@ -44,12 +45,20 @@ DEFAULT_WINDOW_DAYS = 3
 ANNOUNCE_FIELDS = ("parcel", "crop", "quantity", "unit", "quantity_kg")
 
 
+# No more than this many identical automatic answers to one number in this
+# window: two automatic systems answering each other stop here.
+LOOP_WINDOW = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class Inbound:
     sender: str  # as Twilio sent it
     body: str
     to: str = ""
     sid: str | None = None
+    # The sender went over its rate (services.web.sms): read and keep the
+    # message, answer nothing.
+    over_rate: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,8 +93,17 @@ def receive(session: Session, inbound: Inbound, now: datetime) -> Outcome:
     contact = session.scalar(select(Contact).where(Contact.phone == phone))
     message.contact_id = contact.id if contact else None
     parsed = _parse_for(contact, inbound.body, now)
-    reply = _answer(session, contact, parsed, message, now)
+    held = _silence(session, inbound, contact, phone, parsed)
+    if held and parsed.intent not in ("stop", "start"):
+        reply = ""  # kept, not acted on: nobody will hear about it
+    else:
+        reply = _answer(session, contact, parsed, message, now)
+    held = held or _looping(session, message.from_addr, reply, now)
+    if held:
+        reply = ""
     message.parsed = {"parse": parsed.to_dict(), "reply": reply}
+    if held:
+        message.parsed["held"] = held
     _store_reply(session, message, reply)
     log_event(
         log,
@@ -94,8 +112,66 @@ def receive(session: Session, inbound: Inbound, now: datetime) -> Outcome:
         from_=phone,
         intent=parsed.intent,
         problems=",".join(parsed.problems) or None,
+        held=held or None,
     )
     return Outcome(reply, message.id)
+
+
+def _silence(
+    session: Session,
+    inbound: Inbound,
+    contact: Contact | None,
+    phone: str,
+    parsed: Parsed,
+) -> str:
+    """Why this message gets no automatic answer at all, or "".
+
+    STOP and START are still obeyed when silenced; everything else is kept
+    for the coordinator and not acted on.
+    """
+    if not phones.normalize(inbound.sender):
+        # A short code or an alphanumeric sender is a machine: answering it
+        # can start a loop, and nobody reads the answer.
+        return "automated sender"
+    if inbound.over_rate:
+        return "over the sender's rate"
+    if parsed.intent not in ("start", "help") and _opted_out(session, contact, phone):
+        # One confirmation of STOP, then nothing until START (CASL); HELP
+        # still says who we are and how to come back.
+        return "opted out"
+    return ""
+
+
+def _opted_out(session: Session, contact: Contact | None, phone: str) -> bool:
+    if contact is not None:
+        return contact.opted_out
+    # A number we don't know has no contact to mark: its own last word counts.
+    for parsed in session.scalars(
+        select(Message.parsed)
+        .where(Message.direction == "in", Message.from_addr == phone)
+        .order_by(Message.id.desc())
+        .limit(50)
+    ):
+        intent = ((parsed or {}).get("parse") or {}).get("intent")
+        if intent in ("stop", "start"):
+            return bool(intent == "stop")
+    return False
+
+
+def _looping(session: Session, phone: str, reply: str, now: datetime) -> str:
+    """"loop guard" when the same answer already went to this number
+    GLANAGE_LOOP_GUARD_MAX times in 5 minutes, else ""."""
+    if not reply:
+        return ""
+    same = session.scalar(
+        select(func.count(Message.id)).where(
+            Message.direction == "out",
+            Message.to_addr == phone,
+            Message.body == reply,
+            Message.created_at >= now - LOOP_WINDOW,
+        )
+    )
+    return "loop guard" if (same or 0) >= runtime().settings.loop_guard_max else ""
 
 
 def _parse_for(contact: Contact | None, body: str, now: datetime) -> Parsed:
@@ -145,6 +221,8 @@ def _answer(
         return _opt_out(contact, lang)
     if parsed.intent == "start":
         return _opt_in(contact, lang)
+    if parsed.intent == "help":
+        return _help(contact, lang)
     if contact is None:
         return gsm.fit_sms(
             t(
@@ -153,8 +231,6 @@ def _answer(
                 "Ask your regional coordinator to add you.",
             )
         )
-    if parsed.intent == "help":
-        return _help(contact, lang)
     if contact.farm is not None:
         return _farmer(session, contact, contact.farm, parsed, message, lang, now)
     if contact.organization is not None:
@@ -180,20 +256,29 @@ def _opt_in(contact: Contact | None, lang: str) -> str:
     return gsm.fit_sms(t(lang, "Welcome back! You will get Glanage texts again."))
 
 
-def _help(contact: Contact, lang: str) -> str:
-    if contact.farm is not None:
-        text = t(
+def _help(contact: Contact | None, lang: str) -> str:
+    """Who is writing (Canada's anti-spam law asks every sender to say so, with
+    a way to reach them), what to text, and how to stop."""
+    who = t(
+        lang,
+        "Glanage, by Nourrir Lanaudière ({site}).",
+        site=runtime().settings.public_base_url.removeprefix("https://"),
+    )
+    if contact is not None and contact.farm is not None:
+        what = t(
             lang,
             "Announce: DISPO P3 squash 500 kg until friday. Cancel: CANCEL A12. "
             "Your offers: LIST. Stop texts: STOP.",
         )
-    else:
-        text = t(
+    elif contact is not None:
+        what = t(
             lang,
             "Take an offer: YES A12 (all) or YES A12 200 (kg). Pass: NO A12. "
             "Open offers: LIST. Stop texts: STOP.",
         )
-    return gsm.fit_sms(text)
+    else:
+        what = t(lang, "To join, ask your regional coordinator. Stop texts: STOP.")
+    return gsm.fit_sms(f"{who} {what}")
 
 
 # --- farmers -----------------------------------------------------------------

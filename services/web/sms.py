@@ -1,4 +1,10 @@
-"""Twilio's webhooks: inbound messages and delivery status callbacks."""
+"""Twilio's webhooks: inbound messages and delivery status callbacks.
+
+Both check Twilio's signature (behind a proxy too, against PUBLIC_BASE_URL).
+Inbound messages are stored before anything else and answered in the TwiML
+reply; a sender over its rate is still read and kept, only not answered.
+Delivery statuses only move forward: a late "sent" never undoes "delivered".
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,18 @@ import logging
 
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
+from limits import parse as parse_limit
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from services.web.context import db, now, runtime
 from services.web.inbox import Inbound, receive
+from services.web.panel import limiter
+from shared import phones
 from shared.logs import log_event
-from shared.models import Message, utcnow
+from shared.models import Contact, Message, utcnow
 from shared.offers import reflect_delivery
 
 log = logging.getLogger(__name__)
@@ -31,6 +41,23 @@ STATUS_ORDER = {
     "failed": 4,
     "read": 5,
 }
+
+
+# Texts a minute one number may send before its texts are only kept: a
+# person never comes near it, two machines answering each other do.
+SENDER_RATE = parse_limit("20/minute")
+# Twilio: the person texted STOP to the carrier.
+UNSUBSCRIBED = "21610"
+
+
+def _over_rate(sender: str) -> bool:
+    """Whether `sender` went over SENDER_RATE. The count lives in Redis when
+    there is one; when it can't be reached, nobody is held back."""
+    try:
+        return not limiter.limiter.hit(SENDER_RATE, "sms-inbound", sender)
+    except Exception:  # the limiter's storage is away: answer, don't fail
+        log.warning("sms.rate_unavailable", exc_info=True)
+        return False
 
 
 def _check_signature() -> None:
@@ -66,6 +93,7 @@ def inbound() -> ResponseReturnValue:
         body=request.form.get("Body", ""),
         to=request.form.get("To", ""),
         sid=request.form.get("MessageSid") or None,
+        over_rate=_over_rate(sender),
     )
     session = db()
     outcome = receive(session, message, now())
@@ -85,12 +113,25 @@ def status() -> ResponseReturnValue:
     if message is None:
         # Not ours (or not yet committed): acknowledge so Twilio stops retrying.
         return Response(status=204)
+    error_code = request.form.get("ErrorCode", "")
     if STATUS_ORDER[new_status] >= STATUS_ORDER.get(message.status, 0):
         message.status = new_status
-        message.error = request.form.get("ErrorCode", "") or message.error
+        message.error = error_code or message.error
         message.updated_at = utcnow()
         if message.offer_id is not None:
             reflect_delivery(session, message)
+    if error_code == UNSUBSCRIBED:
+        _opted_out_at_carrier(session, message)
     session.commit()
     log_event(log, "sms.status", message_id=message.id, status=new_status)
     return Response(status=204)
+
+
+def _opted_out_at_carrier(session: Session, message: Message) -> None:
+    """The carrier says this person texted STOP to it: send them nothing more."""
+    phone = phones.normalize(message.to_addr)
+    contact = session.scalar(select(Contact).where(Contact.phone == phone))
+    if contact is not None and contact.opted_out_at is None:
+        contact.opted_out_at = utcnow()
+        contact.opted_out_via = "carrier"
+        log_event(log, "contact.opted_out", contact_id=contact.id, via="carrier")

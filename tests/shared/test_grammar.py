@@ -168,6 +168,46 @@ def test_intent(text: str, intent: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "Je veux plus recevoir vos textos",
+        "je ne veux plus recevoir de messages",
+        "Retirez-moi de la liste svp",
+        "Retire moi de ta liste stp",
+        "Enlevez-nous de vos envois",
+        "Ne m'écrivez plus",
+        "plus de textos svp",
+        "Please remove me from your list",
+        "Take me off this list",
+        "Don't text me again",
+        "no more texts please",
+        "opt out",
+        # Carriers' own opt-out words, alone: the carrier already stopped texts.
+        "CANCEL",
+        "End",
+        "STOPALL",
+        "QUIT",
+    ],
+)
+def test_sentences_that_clearly_mean_stop(text: str) -> None:
+    assert read(text).intent == "stop"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CANCEL A12",  # a farmer withdrawing an offer
+        "Retire A12",
+        "on veut pas avoir de courges",  # about squash, not about texts
+        "on veut plus recevoir de courges",
+        "dispo p2 patates 20 kg, plus de place au frigo",
+    ],
+)
+def test_near_stop_sentences_are_not_a_stop(text: str) -> None:
+    assert read(text).intent != "stop"
+
+
+@pytest.mark.parametrize(
+    "text",
     ["Liste", "LISTE", "liste", "lIsTe", "Statut", "statut", "STATUT", "Aïde", "AIDE"],
 )
 def test_keywords_ignore_case_and_accents(text: str) -> None:

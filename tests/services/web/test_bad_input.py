@@ -31,7 +31,7 @@ ORG = seed.phone(20)
         "1 000 000 000 kg",
     ],
 )
-@pytest.mark.parametrize("sender", [FARMER, ORG, "+15145550123", "not a number"])
+@pytest.mark.parametrize("sender", [FARMER, ORG, "+15145550123"])
 def test_any_text_gets_a_reply_and_is_stored(
     twilio: Twilio, api: Any, sender: str, body: str
 ) -> None:
@@ -41,6 +41,21 @@ def test_any_text_gets_a_reply_and_is_stored(
     assert "<Message>" in response.get_data(as_text=True)
     stored = api("GET", "/messages").get_json()["items"]
     assert any(m["direction"] == "in" and m["body"] == body for m in stored)
+
+
+@pytest.mark.parametrize("sender", ["not a number", "TWILIO", "55555", "262966"])
+@pytest.mark.parametrize("body", ["AIDE", "Votre code est 1234", "STOP", ""])
+def test_machines_are_never_answered_but_kept(
+    twilio: Twilio, api: Any, sender: str, body: str
+) -> None:
+    """Short codes and alphanumeric senders are machines: an automatic answer
+    could start a loop between two systems."""
+    response = twilio.text(sender, body)
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert "<Message>" not in response.get_data(as_text=True)
+    stored = api("GET", "/messages").get_json()["items"]
+    assert [m["body"] for m in stored if m["direction"] == "in"] == [body]
+    assert not [m for m in stored if m["direction"] == "out"]
 
 
 def test_unsigned_or_forged_webhook_is_refused(client: FlaskClient) -> None:
