@@ -61,6 +61,9 @@ class Settings:
     loop_guard_max: int = 3
     # Seconds any call to Twilio or the mail server may take.
     provider_timeout_seconds: float = 10.0
+    # A transient failure is tried again after 1, 4 and 20 times this many
+    # seconds (30 s, 2 min, 10 min), then recorded as failed.
+    retry_base_seconds: float = 30.0
     # Days message bodies are kept; older ones are purged (figures stay).
     retention_days: int = 365
     demo: bool = False
@@ -98,6 +101,7 @@ _ENV_NAMES = {
     "sms_per_second": "GLANAGE_SMS_PER_SECOND",
     "loop_guard_max": "GLANAGE_LOOP_GUARD_MAX",
     "provider_timeout_seconds": "GLANAGE_PROVIDER_TIMEOUT",
+    "retry_base_seconds": "GLANAGE_RETRY_BASE_SECONDS",
     "retention_days": "GLANAGE_RETENTION_DAYS",
 }
 

@@ -58,16 +58,19 @@ def publish_pending(runtime: Runtime, limit: int = 200) -> int:
     return len(events)
 
 
-# A live worker never holds a message "sending" for longer than one provider
-# call (GLANAGE_PROVIDER_TIMEOUT); one held longer was abandoned by a crash.
+# A live worker holds a message "sending" for one provider call at most, and
+# the call times out (GLANAGE_PROVIDER_TIMEOUT): one held three times as long
+# was abandoned by a crash.
 def sending_stale_after(runtime: Runtime) -> timedelta:
-    return timedelta(seconds=max(60.0, 3 * runtime.settings.provider_timeout_seconds))
+    return timedelta(seconds=3 * runtime.settings.provider_timeout_seconds + 5)
 
 
 # A message queued this long ago with no try since lost its job (a worker
 # killed between commit and send, a Redis flushed): longer than the last
-# retry's backoff (10 min), so a scheduled retry is never raced.
-QUEUED_STALE_AFTER = timedelta(minutes=15)
+# retry's wait (20 × GLANAGE_RETRY_BASE_SECONDS, 10 min), so that a scheduled
+# retry is not raced for nothing.
+def queued_stale_after(runtime: Runtime) -> timedelta:
+    return timedelta(seconds=30 * runtime.settings.retry_base_seconds)
 
 
 def sweep_messages(runtime: Runtime) -> int:
@@ -88,13 +91,13 @@ def sweep_messages(runtime: Runtime) -> int:
             .values(status="queued", updated_at=now)
             .returning(Message.id)
         ).all()
-        # Touched again, so a long backlog gets one extra job per 15 minutes.
+        # Touched again, so a long backlog gets one extra job per period.
         forgotten = session.scalars(
             update(Message)
             .where(
                 Message.direction == "out",
                 Message.status == "queued",
-                Message.updated_at < now - QUEUED_STALE_AFTER,
+                Message.updated_at < now - queued_stale_after(runtime),
             )
             .values(updated_at=now)
             .returning(Message.id)
@@ -114,11 +117,12 @@ def sweep_messages(runtime: Runtime) -> int:
 
 
 class Sweeper:
-    """sweep_messages at most once every `every` seconds, for a relay's loop."""
+    """sweep_messages for a relay's loop: every half of the time a send may
+    take before it counts as abandoned, at most every 30 s."""
 
-    def __init__(self, runtime: Runtime, every: float = 30.0) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.every = every
+        self.every = min(30.0, sending_stale_after(runtime).total_seconds() / 2)
         self._next = 0.0
 
     def __call__(self) -> int:

@@ -44,8 +44,9 @@ from shared.tokens import claim_expiry, sign_claim
 
 log = logging.getLogger(__name__)
 
-# Seconds before each new attempt of a transient failure; then it is failed.
-BACKOFF = (30, 120, 600)
+# Each new attempt after a transient failure waits this many times
+# GLANAGE_RETRY_BASE_SECONDS (30 s, 2 min, 10 min); then the message is failed.
+BACKOFF = (1, 4, 20)
 SMS_SENDER = "glanage"
 
 
@@ -474,7 +475,7 @@ def _retry_later(runtime: Runtime, message_id: int, tries: int, error: str) -> s
         return _record(runtime, message_id, "failed", error=error)
     _record(runtime, message_id, "queued", error=error)
     runtime.queue("notifier").enqueue_in(
-        timedelta(seconds=BACKOFF[tries - 1]),
+        timedelta(seconds=BACKOFF[tries - 1] * runtime.settings.retry_base_seconds),
         "services.notifier.jobs.retry_delivery",
         message_id,
         job_id=f"deliver-{message_id}-{tries}",

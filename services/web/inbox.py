@@ -159,8 +159,8 @@ def _opted_out(session: Session, contact: Contact | None, phone: str) -> bool:
 
 
 def _looping(session: Session, phone: str, reply: str, now: datetime) -> str:
-    """"loop guard" when the same answer already went to this number
-    GLANAGE_LOOP_GUARD_MAX times in 5 minutes, else ""."""
+    """Why the answer is held back: "loop guard" when the same answer already
+    went to this number GLANAGE_LOOP_GUARD_MAX times in 5 minutes, else ""."""
     if not reply:
         return ""
     same = session.scalar(

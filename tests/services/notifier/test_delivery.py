@@ -293,7 +293,7 @@ def test_the_sweeper_leaves_live_sends_and_finds_forgotten_queued_ones(
     runtime: Runtime, twilio: FakeTwilio
 ) -> None:
     live = queued(runtime)
-    _left_sending(runtime, live, minutes_ago=0.2)  # a worker is on it right now
+    _left_sending(runtime, live, minutes_ago=0.01)  # a worker is on it right now
     forgotten = queued(runtime, body="Merci!")
     with transaction(runtime.sessions) as session:
         session.execute(
