@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from shared import runtime as runtime_module
 from shared.db import transaction
 from shared.grammar import parse
 from shared.runtime import QUEUE_NAMES
+
+if TYPE_CHECKING:
+    from shared.privacy import Holdings, Identifier
 
 
 def _runtime(demo: bool = False) -> runtime_module.Runtime:
@@ -350,6 +353,149 @@ def import_farms(path: Any) -> None:
     )
     if report.errors:
         sys.exit(1)
+
+
+@main.group()
+def contacts() -> None:
+    """A person's data (Law 25): a copy of all of it, or its erasure.
+
+    IDENTIFIER is a phone number (any usual spelling) or an email address (any
+    case). Run the command for each phone and address the person gives: the
+    export lists the other addresses found on their contact rows.
+    """
+
+
+def _identifier(raw: str) -> Identifier:
+    from shared import privacy
+
+    try:
+        return privacy.identifier(raw)
+    except privacy.NotAnIdentifier as error:
+        raise click.BadParameter(
+            f"{raw!r} is neither a phone number nor an email address",
+            param_hint="IDENTIFIER",
+        ) from error
+
+
+@contacts.command("export")
+@click.argument("identifier")
+def contacts_export(identifier: str) -> None:
+    """Print everything held on IDENTIFIER as JSON; exit 1 when nothing is."""
+    from shared import privacy
+    from shared.models import utcnow
+
+    ident = _identifier(identifier)
+    runtime = _runtime(demo=True)
+    with transaction(runtime.sessions) as session:
+        held = privacy.find(session, ident)
+        if held.empty:
+            raise click.ClickException(f"nothing is held on {ident.value}")
+        copy = privacy.export(held, utcnow())
+    click.echo(json.dumps(copy, ensure_ascii=False, indent=2))
+
+
+@contacts.command("forget")
+@click.argument("identifier")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def contacts_forget(identifier: str, yes: bool) -> None:
+    """Erase IDENTIFIER's personal data, keeping the kilos and the counts.
+
+    Contact rows lose name, phone and email (one-way hashes and the opt-out
+    stay, so the number is never texted again); messages to and from them
+    lose their words and addresses; survey comments and the newsletter
+    subscription go. Running it again changes nothing.
+    """
+    from shared import privacy
+    from shared.models import utcnow
+
+    ident = _identifier(identifier)
+    runtime = _runtime(demo=True)
+    # Read and ask outside the erasing transaction: on SQLite any transaction
+    # takes the write lock, and a question can wait a long time for its answer.
+    with runtime.sessions() as session:
+        held = privacy.find(session, ident)
+        summary = _erasure_summary(held)
+    if held.empty:
+        click.echo(f"nothing is held on {ident.value}: nothing to erase")
+        return
+    if held.personal:
+        click.echo(summary)
+        if not yes:
+            click.confirm("Erase all of this? It cannot be undone", abort=True)
+        with transaction(runtime.sessions) as session:
+            # Again, in the transaction: what is erased is what is there now.
+            done = privacy.forget(session, privacy.find(session, ident), utcnow())
+    else:
+        done = privacy.Erasure(erased_before=privacy.erased_before(held))
+    if done.changed:
+        entries = _many(done.audit_entries, "audit log entry", "audit log entries")
+        click.echo(
+            f"erased {_many(done.contacts, 'contact')},"
+            f" {_many(done.messages, 'message')},"
+            f" {_many(done.mentions, 'quote')} in others' messages,"
+            f" {_many(done.surveys, 'survey comment')},"
+            f" {_many(done.subscribers, 'newsletter subscription')};"
+            f" scrubbed {entries}"
+        )
+    for moment in done.erased_before:
+        click.echo(f"{ident.value} was already erased on {moment:%Y-%m-%d %H:%M} UTC")
+
+
+def _erasure_summary(held: Holdings) -> str:
+    lines = [f"Held on {held.ident.value}:"]
+    for contact in held.contacts:
+        owner = contact.farm or contact.organization
+        lines.append(
+            f"  contact #{contact.id} {contact.name}"
+            f" ({owner.name if owner is not None else 'no farm or organization'})"
+        )
+    lines += [
+        f"  {_many(len(held.messages), 'message')} to or from them",
+        f"  {_many(len(held.mentions), 'message')} to others quoting their address",
+        f"  {_many(len(held.surveys), 'survey response')}",
+        f"  {_many(len(held.subscribers), 'newsletter subscription')}",
+        f"  {_many(len(held.audit_entries), 'audit log entry', 'audit log entries')}"
+        " about their contact rows",
+    ]
+    others = [a.value for a in held.addresses if a != held.ident]
+    if others:
+        lines.append(f"  also erased as theirs: {', '.join(others)}")
+    return "\n".join(lines)
+
+
+def _many(n: int, one: str, many: str = "") -> str:
+    """ "1 message", "3 messages"; `many` when the plural is not one + "s"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+@main.group()
+def messages() -> None:
+    """Stored SMS and emails."""
+
+
+@messages.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep this many days (default: GLANAGE_RETENTION_DAYS, 365).",
+)
+def messages_purge(days: int | None) -> None:
+    """Blank the words of messages older than --days; the rows, and so every
+    figure, stay. Messages not sent yet are left alone."""
+    from shared import privacy
+    from shared.models import utcnow
+
+    runtime = _runtime(demo=True)
+    keep = days if days is not None else runtime.settings.retention_days
+    if keep < 1:
+        raise click.ClickException("GLANAGE_RETENTION_DAYS must be at least 1")
+    result = privacy.purge_messages(runtime.sessions, keep, utcnow())
+    click.echo(
+        f"purged {_many(result.purged, 'message')} created before"
+        f" {result.cutoff:%Y-%m-%d %H:%M} UTC ({keep} days);"
+        f" kept {_many(result.kept, 'newer message')}"
+    )
 
 
 @main.command("parse")

@@ -37,7 +37,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from shared import phones
+from shared import phones, privacy
 from shared.crops import CATEGORIES
 from shared.models import Contact, Farm, Organization, Parcel, utcnow
 from shared.seed import Town, towns
@@ -424,6 +424,7 @@ def _organization(
                 language=org.language,
                 consent_at=utcnow(),
                 consent_source="import",
+                consent_text=privacy.CONSENT_SPOKEN,
             )
         )
     return org
@@ -814,6 +815,7 @@ def _farm_contact(
         language=language,
         consent_at=utcnow(),
         consent_source="import",
+        consent_text=privacy.CONSENT_SPOKEN,
     )
 
 

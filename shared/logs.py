@@ -1,4 +1,4 @@
-"""Structured logs: one event a line, key=value fields, phone numbers masked.
+"""Structured logs: one event a line, key=value fields, phones and emails masked.
 
 Modules log through their own `logging.getLogger(__name__)`; `configure` sets up
 the single root handler that writes to stderr, as text:
@@ -12,22 +12,61 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from shared.phones import mask, mask_in_text
+from shared.phones import MASK, mask, mask_in_text
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 PHONE_FIELDS = frozenset({"to", "from", "from_", "phone"})
+EMAIL_FIELDS = frozenset({"email", "to_addr", "from_addr"})
+
+# Local part and domain of an address in running text; not the tail of a
+# longer word, and not one already masked ("j••@example.org").
+_EMAIL_IN_TEXT = re.compile(r"(?<![\w.+%•-])([\w.+%-]+)@([\w-]+(?:\.[\w-]+)+)")
+# Local parts this short show nothing of themselves.
+_MIN_LOCAL_TO_HINT = 3
 
 _EVENT_ATTR = "glanage_event"
 _FIELDS_ATTR = "glanage_fields"
 _JSON_RESERVED = frozenset({"ts", "level", "logger", "event", "message", "exc"})
 
 
+def mask_email(address: str | None) -> str:
+    """An email address safe to log: "jean.tremblay@example.org" -> "j••@example.org".
+
+    The domain stays (it tells a bounce at one provider from a bug); of the
+    local part only the first character shows, and nothing when it is short.
+    Text without an @ is masked whole.
+    """
+    if not address:
+        return ""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local:
+        return MASK
+    hint = local[0] if len(local) >= _MIN_LOCAL_TO_HINT else ""
+    return f"{hint}{MASK}@{domain}"
+
+
+def mask_emails_in_text(text: str) -> str:
+    """`text` with every email-address-looking substring masked."""
+    return _EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group()), text)
+
+
+def mask_personal(text: str) -> str:
+    """`text` with email addresses, then phone numbers, masked.
+
+    Emails first: a local part of digits ("4505550142@sms.example") is then
+    masked as an address rather than half as a phone number.
+    """
+    return mask_in_text(mask_emails_in_text(text))
+
+
 class MaskPhonesFilter(logging.Filter):
-    """Masks phone numbers in a record's message, traceback and stack.
+    """Masks phone numbers and email addresses in a record's message,
+    traceback and stack (the name predates email masking).
 
     Installed on the handler, not on a logger: logger filters do not see
     records propagated from child loggers (third-party libraries included).
@@ -36,14 +75,14 @@ class MaskPhonesFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_in_text(_message(record))
+        record.msg = mask_personal(_message(record))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_in_text(record.exc_text)
+            record.exc_text = mask_personal(record.exc_text)
         if record.stack_info:
-            record.stack_info = mask_in_text(record.stack_info)
+            record.stack_info = mask_personal(record.stack_info)
         return True
 
 
@@ -118,16 +157,25 @@ def _is_phone_field(key: str) -> bool:
     return key in PHONE_FIELDS or key.endswith("_phone")
 
 
+def _is_email_field(key: str) -> bool:
+    return key in EMAIL_FIELDS or key.endswith("_email")
+
+
 def _safe_value(key: str, value: object) -> object:
-    """The value with phone numbers masked; JSON scalars keep their type."""
+    """The value with phone numbers and emails masked; JSON scalars keep their
+    type."""
     if value is None or isinstance(value, bool | float):
         return value
     if _is_phone_field(key):
         return mask(str(value))
+    if _is_email_field(key):
+        # An address field may hold a phone number (a message's to_addr).
+        text = str(value)
+        return mask_email(text) if "@" in text else mask(text)
     if isinstance(value, int):
         masked = mask_in_text(str(value))
         return value if masked == str(value) else masked
-    return mask_in_text(str(value))
+    return mask_personal(str(value))
 
 
 def _render(value: object) -> str:
@@ -149,12 +197,14 @@ def log_event(
     level: int = logging.INFO,
     **fields: object,
 ) -> None:
-    """Log `event` with key=value fields, phone numbers masked.
+    """Log `event` with key=value fields, phone numbers and emails masked.
 
     `log_event(log, "offer.sent", offer_id=12, channel="sms", to="+14505550142")`
     writes `offer.sent offer_id=12 channel=sms to=+1450555••42`. Fields named
-    to, from_, phone or *_phone are always masked; any other value is masked
-    where it looks like a phone number. Newlines are escaped: one event, one line.
+    to, from_, phone or *_phone are always masked as phones, email, to_addr,
+    from_addr or *_email as addresses; any other value is masked where it
+    looks like a phone number or an email address. Newlines are escaped: one
+    event, one line.
     """
     if not logger.isEnabledFor(level):
         return

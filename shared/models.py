@@ -190,8 +190,17 @@ class Contact(Base):
     language: Mapped[str] = mapped_column(String(2), default="fr")
     consent_at: Mapped[datetime | None]
     consent_source: Mapped[str] = mapped_column(String(40), default="")
+    # What the person was told when they agreed (Law 25 consent record): the
+    # text they replied START to, or how the coordinator got their consent.
+    consent_text: Mapped[str] = mapped_column(Text, default="")
     opted_out_at: Mapped[datetime | None]
     opted_out_via: Mapped[str] = mapped_column(String(40), default="")
+    # Set by `glanage contacts forget` (shared.privacy): the row stays, without
+    # name, phone or email, and keeps only one-way hashes of them, so that the
+    # number is never texted again if someone adds it back unknowingly.
+    erased_at: Mapped[datetime | None]
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
     farm: Mapped[Farm | None] = relationship(back_populates="contacts")
     organization: Mapped[Organization | None] = relationship(back_populates="contacts")

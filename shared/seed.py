@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from shared.models import Contact, Farm, Organization, Parcel, User, utcnow
+from shared.privacy import CONSENT_DEMO
 
 DATA = Path(__file__).parent / "data"
 
@@ -540,6 +541,7 @@ def _farms(session: Session, places: dict[str, Town], rng: random.Random) -> Non
                 language=lang,
                 consent_at=utcnow(),
                 consent_source="demo",
+                consent_text=CONSENT_DEMO,
             )
         )
 
@@ -579,6 +581,7 @@ def _organizations(
                 language=lang,
                 consent_at=utcnow(),
                 consent_source="demo",
+                consent_text=CONSENT_DEMO,
             )
         )
 

@@ -137,3 +137,119 @@ def test_users_create_and_reset_password(
         ).one()
     engine.dispose()
     assert role == "viewer" and check_password_hash(digest, "another passphrase")
+
+
+# ---- Privacy: export, forget, purge -------------------------------------------
+
+
+FARMER = "+14505550100"  # the seed's first farmer (shared.seed.phone(0))
+
+
+def _with_messages(url: str) -> None:
+    """Two texts with the seed's first farmer, one of them a year and a half old,
+    and one with someone else."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from shared.db import make_engine, make_session_factory, transaction
+    from shared.models import Contact, Message, utcnow
+
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        farmer = session.scalar(select(Contact).where(Contact.phone == FARMER))
+        assert farmer is not None
+        for body, days, other in (
+            ("DISPO P1 courges 500 kg", 550, FARMER),
+            ("LISTE", 1, FARMER),
+            ("OUI A1", 1, "+14505550120"),
+        ):
+            session.add(
+                Message(
+                    direction="in",
+                    channel="sms",
+                    to_addr="glanage",
+                    from_addr=other,
+                    body=body,
+                    status="received",
+                    contact_id=farmer.id if other == FARMER else None,
+                    created_at=utcnow() - timedelta(days=days),
+                )
+            )
+    engine.dispose()
+
+
+def test_contacts_export_prints_what_is_held_or_says_nothing_is(
+    settings: Settings, monkeypatch: object
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)  # type: ignore[attr-defined]
+    _with_messages(settings.database_url)
+    runner = CliRunner()
+
+    result = runner.invoke(main, ["contacts", "export", "450 555 0100"])
+    assert result.exit_code == 0, result.output
+    copy = json.loads(result.output)
+    assert [c["phone"] for c in copy["contacts"]] == [FARMER]
+    assert sorted(m["body"] for m in copy["messages"]) == [
+        "DISPO P1 courges 500 kg",
+        "LISTE",
+    ]
+
+    stranger = runner.invoke(main, ["contacts", "export", "819-555-0199"])
+    assert stranger.exit_code == 1
+    assert "nothing is held on +18195550199" in stranger.output
+    bad = runner.invoke(main, ["contacts", "export", "hello"])
+    assert bad.exit_code == 2 and "neither a phone number nor an email" in bad.output
+
+
+def test_contacts_forget_asks_then_erases_once(
+    settings: Settings, monkeypatch: object
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)  # type: ignore[attr-defined]
+    _with_messages(settings.database_url)
+    runner = CliRunner()
+
+    declined = runner.invoke(main, ["contacts", "forget", FARMER], input="n\n")
+    assert declined.exit_code == 1 and "Aborted" in declined.output
+    assert "2 messages to or from them" in declined.output
+    assert runner.invoke(main, ["contacts", "export", FARMER]).exit_code == 0
+
+    done = runner.invoke(main, ["contacts", "forget", FARMER], input="y\n")
+    assert done.exit_code == 0, done.output
+    assert "erased 1 contact, 2 messages" in done.output
+
+    again = runner.invoke(main, ["contacts", "forget", "--yes", FARMER])
+    assert again.exit_code == 0, again.output
+    assert "already erased on" in again.output and "erased 1" not in again.output
+    copy = json.loads(runner.invoke(main, ["contacts", "export", FARMER]).output)
+    assert copy["contacts"] == [] and len(copy["erased"]) == 1
+
+    stranger = runner.invoke(main, ["contacts", "forget", "--yes", "a@b.example"])
+    assert stranger.exit_code == 0 and "nothing to erase" in stranger.output
+
+
+def test_messages_purge_blanks_old_bodies(
+    settings: Settings, monkeypatch: object
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)  # type: ignore[attr-defined]
+    monkeypatch.setenv("GLANAGE_RETENTION_DAYS", "365")  # type: ignore[attr-defined]
+    _with_messages(settings.database_url)
+    runner = CliRunner()
+
+    result = runner.invoke(main, ["messages", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "purged 1 message created before" in result.output
+    assert "(365 days); kept 2 newer messages" in result.output
+    assert "purged 0 messages" in runner.invoke(main, ["messages", "purge"]).output
+    short = runner.invoke(main, ["messages", "purge", "--days", "0"])
+    assert short.exit_code == 2
+
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        bodies = connection.execute(
+            text("SELECT body FROM messages ORDER BY id")
+        ).scalars()
+        assert list(bodies) == ["[purged]", "LISTE", "OUI A1"]
+    engine.dispose()

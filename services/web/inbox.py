@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.web.context import runtime
-from shared import claims, compose, crops, gsm, phones
+from shared import claims, compose, crops, gsm, phones, privacy
 from shared.grammar import Parsed, parse
 from shared.i18n import format_kg, t
 from shared.logs import log_event
@@ -220,7 +220,7 @@ def _answer(
     if parsed.intent == "stop":
         return _opt_out(contact, lang)
     if parsed.intent == "start":
-        return _opt_in(contact, lang)
+        return _opt_in(session, contact, lang)
     if parsed.intent == "help":
         return _help(contact, lang)
     if contact is None:
@@ -247,13 +247,16 @@ def _opt_out(contact: Contact | None, lang: str) -> str:
     )
 
 
-def _opt_in(contact: Contact | None, lang: str) -> str:
+def _opt_in(session: Session, contact: Contact | None, lang: str) -> str:
+    reply = gsm.fit_sms(t(lang, "Welcome back! You will get Glanage texts again."))
     if contact is not None:
         contact.opted_out_at = None
         contact.opted_out_via = ""
         contact.consent_at = utcnow()
         contact.consent_source = "sms"
-    return gsm.fit_sms(t(lang, "Welcome back! You will get Glanage texts again."))
+        # What they said yes to, in their words and ours (Law 25).
+        contact.consent_text = privacy.sms_start_consent(session, contact, reply)
+    return reply
 
 
 def _help(contact: Contact | None, lang: str) -> str:

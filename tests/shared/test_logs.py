@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.logs import MaskPhonesFilter, configure, log_event
+from shared.logs import MaskPhonesFilter, configure, log_event, mask_email
 
 LOGGER = "services.notifier"
 
@@ -267,3 +267,76 @@ def test_filter_rewrites_the_record() -> None:
     assert MaskPhonesFilter().filter(record) is True
     assert record.getMessage() == "call +1450555••42 (3)"
     assert record.args is None
+
+
+# --- email addresses ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("jean.tremblay@example.org", "j••@example.org"),
+        ("Jo@Example.org", "••@Example.org"),
+        ("4505550142@sms.example.net", "4••@sms.example.net"),
+        ("not an address", "••"),
+        ("", ""),
+    ],
+)
+def test_mask_email(address: str, masked: str) -> None:
+    assert mask_email(address) == masked
+
+
+@pytest.mark.parametrize("field", ["email", "to_addr", "contact_email"])
+def test_email_fields_are_always_masked(
+    caplog: pytest.LogCaptureFixture, log: logging.Logger, field: str
+) -> None:
+    with caplog.at_level(logging.INFO):
+        fields: dict[str, Any] = {field: "marie.lafleur@example.org"}
+        log_event(log, "mail.sent", **fields)
+    assert caplog.records[0].getMessage() == f"mail.sent {field}=m••@example.org"
+
+
+def test_an_address_field_holding_a_phone_is_masked_as_one(
+    caplog: pytest.LogCaptureFixture, log: logging.Logger
+) -> None:
+    with caplog.at_level(logging.INFO):
+        log_event(log, "message.sent", to_addr="+14505550142")
+    assert caplog.records[0].getMessage() == "message.sent to_addr=+1450555••42"
+
+
+def test_emails_are_masked_in_any_field(
+    caplog: pytest.LogCaptureFixture, log: logging.Logger
+) -> None:
+    with caplog.at_level(logging.INFO):
+        log_event(
+            log,
+            "site.form",
+            note="écrire à Marie.Lafleur@example.org ou au 450 555 0142.",
+        )
+    assert caplog.records[0].getMessage() == (
+        'site.form note="écrire à M••@example.org ou au +1450555••42."'
+    )
+
+
+def test_emails_are_masked_in_third_party_lines_and_tracebacks(
+    capsys: pytest.CaptureFixture[str], log: logging.Logger
+) -> None:
+    configure()
+    logging.getLogger("smtplib").warning("RCPT TO:<%s> refused", "marie@example.org")
+    try:
+        raise RuntimeError("550 no such user marie@example.org")
+    except RuntimeError:
+        log.exception("mail to %s failed", "Marie@Example.org")
+    err = capsys.readouterr().err
+    assert "RCPT TO:<m••@example.org> refused" in err
+    assert "mail to M••@Example.org failed" in err
+    assert "550 no such user m••@example.org" in err
+    assert "marie@" not in err.lower()
+
+
+def test_an_address_already_masked_stays_as_it_is(
+    caplog: pytest.LogCaptureFixture, log: logging.Logger
+) -> None:
+    with caplog.at_level(logging.INFO):
+        log_event(log, "mail.sent", note="to j••@example.org")
+    assert caplog.records[0].getMessage() == 'mail.sent note="to j••@example.org"'

@@ -56,7 +56,11 @@ def test_stop_is_confirmed_once_then_nothing_until_start(
     assert "Nourrir Lanaudière" in help_text and "ARRET" in help_text
 
     assert "Bon retour" in twilio.reply(FARMER, "REPRISE")
-    assert not contact(runtime, FARMER).opted_out
+    back = contact(runtime, FARMER)
+    assert not back.opted_out and back.consent_source == "sms"
+    # The record says what they answered START to, and what we answered.
+    assert back.consent_text.startswith("Texted START in reply to:")
+    assert "Bon retour" in back.consent_text
     assert "Merci!" in twilio.reply(FARMER, "DISPO P1 courges 300 kg demain")
 
 

@@ -29,13 +29,14 @@ from services.web.panel.directory.common import (
     template_helpers,
 )
 from services.web.panel.directory.forms import Form
-from shared import importer, phones
+from shared import importer, phones, privacy
 from shared.models import AuditEntry, Contact, Farm, Message, Organization, utcnow
 
 # What the audit log keeps of each contact, before and after a change.
 CONTACT_FIELDS = (
     "name", "farm_id", "organization_id", "phone", "email", "language",
-    "consent_at", "consent_source", "opted_out_at", "opted_out_via",
+    "consent_at", "consent_source", "consent_text", "opted_out_at",
+    "opted_out_via",
 )  # fmt: skip
 
 CONTACT_FORM = ("name", "phone", "email", "language")
@@ -139,9 +140,11 @@ def _consent(contact: Contact, given: bool) -> None:
     if given and contact.consent_at is None:
         contact.consent_at = utcnow()
         contact.consent_source = "panel"
+        contact.consent_text = privacy.CONSENT_SPOKEN
     elif not given and contact.consent_at is not None:
         contact.consent_at = None
         contact.consent_source = ""
+        contact.consent_text = ""
 
 
 @dataclass
@@ -317,6 +320,7 @@ def contact_opt_in(contact_id: int) -> ResponseReturnValue:
         contact.opted_out_via = ""
         contact.consent_at = utcnow()
         contact.consent_source = "panel"
+        contact.consent_text = privacy.CONSENT_ASKED_AGAIN
     db().commit()
     flash(_("%(name)s gets messages from Glanage again.", name=contact.name), "success")
     return _back_from(contact)
