@@ -140,13 +140,15 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 @click.option("--once", is_flag=True, help="Publish what is pending, then stop.")
 @click.option("--interval", default=0.5, show_default=True, type=float)
 def relay(once: bool, interval: float) -> None:
-    """Publish outbox events to their RQ queues."""
-    from shared.relay import publish_pending
+    """Publish outbox events to their RQ queues; give stranded messages a job."""
+    from shared.relay import Sweeper, publish_pending
 
     runtime = _runtime()
     log = logging.getLogger("glanage.relay")
+    sweep = Sweeper(runtime)
     while True:
         try:
+            sweep()
             published = publish_pending(runtime)
         except Exception:
             # Redis or the database is away: nothing is lost (events stay
