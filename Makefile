@@ -34,6 +34,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	bash .ci/security-checks
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -77,7 +77,7 @@ class Settings:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
 
 
-_ENV_NAMES = {
+_ENV_NAMES = {  # nosec B105 # environment variable names, not secrets
     "database_url": "DATABASE_URL",
     "redis_url": "REDIS_URL",
     "secret_key": "SECRET_KEY",

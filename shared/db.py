@@ -11,6 +11,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+# Seconds to wait for PostgreSQL to accept a connection. While it restarts a
+# request should fail fast (and be answered 503) rather than hold a worker
+# for minutes (libpq waits as long as TCP does); a URL's own
+# ?connect_timeout= still wins.
+CONNECT_TIMEOUT_SECONDS = 3
+
 
 def normalize_url(url: str) -> str:
     """Pick the driver: `postgresql://` becomes psycopg 3, SQLite paths are made."""
@@ -35,7 +41,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in make_url(url).query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    # Pre-ping: a connection PostgreSQL dropped (a restart, a failover) is
+    # replaced before use instead of failing the request that drew it.
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -464,7 +464,7 @@ FIRST_NAMES = [
 ROADS = ["rang Saint-Jacques", "rang du Ruisseau", "rang de la Rivière", "rang Double"]
 
 DEMO_ADMIN_EMAIL = "coordination@example.org"
-DEMO_ADMIN_PASSWORD = "glanage-demo"  # demo mode only; never used elsewhere
+DEMO_ADMIN_PASSWORD = "glanage-demo"  # nosec B105 # demo mode only
 
 
 def phone(n: int) -> str:
@@ -492,7 +492,7 @@ def seed_demo(session: Session) -> bool:
     """Add the demo farms and organizations; False when data is already there."""
     if session.scalar(select(func.count(Farm.id))):
         return False
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # nosec B311 # repeatable demo data, not secrets
     places = towns()
     _farms(session, places, rng)
     _organizations(session, places, rng)
@@ -590,7 +590,7 @@ def ensure_admin(session: Session, email: str, password: str) -> User:
     """Create or update the coordinator account (GLANAGE_ADMIN_EMAIL/PASSWORD)."""
     user = session.scalar(select(User).where(User.email == email.lower()))
     if user is None:
-        user = User(email=email.lower(), password_hash="", role="coordinator")
+        user = User(email=email.lower(), password_hash="", role="coordinator")  # nosec B106 # set below
         session.add(user)
     user.password_hash = generate_password_hash(password)
     session.flush()

@@ -8,7 +8,7 @@ from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from services.web import panel
+from services.web import panel, security
 from shared.i18n import LANGUAGES, TRANSLATIONS_DIR, pick_language
 from shared.runtime import Runtime
 
@@ -24,12 +24,11 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
         BABEL_DEFAULT_LOCALE="fr",
         # Times on pages are shown in the network's time zone, not in UTC.
         BABEL_DEFAULT_TIMEZONE=runtime.settings.timezone,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=runtime.settings.public_base_url.startswith("https"),
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    # Cookie flags and the rate limiter's storage (services/web/security.py).
+    app.config.update(security.config(runtime.settings))
     if test_config:
         app.config.update(test_config)
     app.extensions["glanage"] = runtime
@@ -37,11 +36,8 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     panel.login_manager.init_app(app)
-    # Login attempts are counted in Redis when there is one; in memory otherwise.
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", runtime.settings.redis_url or "memory://"
-    )
     panel.limiter.init_app(app)
+    security.init_app(app, runtime.settings)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     from services.web import api, claim, farmer, health, site, sms

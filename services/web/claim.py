@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from services.web.context import db, now, runtime
 from services.web.forms import parse_quantity
+from services.web.panel.base import limiter
+from services.web.security import PUBLIC_FORM_LIMIT
 from shared import claims
 from shared.models import Offer
 from shared.tokens import ExpiredToken, InvalidToken, load_claim
@@ -45,6 +47,7 @@ def pickup_days(until: date, today: date) -> list[date]:
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def claim_page(token: str) -> ResponseReturnValue:
     session = db()
     found = _offer_for(token, session)

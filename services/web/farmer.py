@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from services.web.context import db, now
 from services.web.forms import parse_quantity
+from services.web.panel.base import limiter
+from services.web.security import PUBLIC_FORM_LIMIT
 from shared import crops
 from shared.models import Farm, Surplus
 from shared.surpluses import Announcement, announce
@@ -33,6 +35,7 @@ def _farm(token: str) -> Farm:
 
 
 @bp.route("/f/<token>", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def form(token: str) -> ResponseReturnValue:
     farm = _farm(token)
     today = now().date()

@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 
 from services.web import csrf
 from services.web.context import db, now, runtime
+from services.web.panel.base import limiter
+from services.web.security import PUBLIC_FORM_LIMIT
 from services.web.site import pages
 from services.web.site.base import bp, site_lang, site_url
 from shared import newsletter
@@ -48,6 +50,7 @@ def render_page(
 
 
 @bp.route("/infolettre", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def newsletter_form() -> ResponseReturnValue:
     lang = site_lang() or "fr"
     consent = newsletter.consent_text(lang)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
-from xml.etree import ElementTree as ET
+from xml.etree import ElementTree as ET  # nosec B405 # writes the sitemap, parses none
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -37,6 +37,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from services.web.context import db, now, runtime
+from services.web.panel.base import limiter
+from services.web.security import PUBLIC_FORM_LIMIT
 from services.web.site.base import ENGLISH, bp, site_lang, site_url
 from shared import compose, figures, phones, visits
 from shared.content import FIELDS, field, find, localized, plain, published, render
@@ -776,6 +778,7 @@ def _is_trapped() -> bool:
 
 
 @bp.route("/glanage", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def gleaning() -> ResponseReturnValue:
     values = dict.fromkeys((*JOIN_FIELDS, "message"), "")
     errors: dict[str, str] = {}
@@ -829,6 +832,7 @@ def gleaning_thanks() -> ResponseReturnValue:
 
 
 @bp.route("/contact", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def contact() -> ResponseReturnValue:
     values = dict.fromkeys((*CONTACT_FIELDS, "message"), "")
     errors: dict[str, str] = {}

@@ -14,6 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from services.web.context import db, now
+from services.web.panel.base import limiter
+from services.web.security import PUBLIC_FORM_LIMIT
 from services.web.site.base import bp
 from services.web.site.newsletter import render_page
 from shared import surveys
@@ -72,6 +74,7 @@ def _problems(codes: dict[str, str]) -> dict[str, str]:
 
 
 @bp.route("/sondage/<token>", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_FORM_LIMIT, methods=["POST"])
 def survey(token: str) -> ResponseReturnValue:
     found = surveys.find(db(), token)
     if found is None:
