@@ -42,6 +42,8 @@ class FakeTwilio:
     accepted: list[dict[str, Any]] = field(default_factory=list)
     forms: list[dict[str, str]] = field(default_factory=list)  # every create
     requests: int = 0
+    # Set when a create request arrives: a test can kill the sender right then.
+    arrived: threading.Event = field(default_factory=threading.Event)
     _faults: deque[Fault] = field(default_factory=deque)
     _by_number: dict[str, Fault] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -106,6 +108,7 @@ class FakeTwilio:
         with self._lock:
             self.requests += 1
             self.forms.append(form)
+            self.arrived.set()
             fault = self._by_number.get(to) or (
                 self._faults.popleft() if self._faults else None
             )
