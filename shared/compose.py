@@ -195,6 +195,18 @@ def expired(surplus: Surplus, lang: str) -> Text:
     return Text(gsm.fit_sms(sms), t(lang, "{code}: ended", **facts), sms)
 
 
+def email_footer(lang: str, site: str, optout_link: str) -> str:
+    """Who writes and how to stop: at the end of every email to a contact."""
+    return t(
+        lang,
+        "-- \nGlanage, by Nourrir Lanaudière ({site}). You get these emails as "
+        "a contact of a farm or an organization of the network. To get no "
+        "more messages from Glanage: {link}",
+        site=site,
+        link=optout_link,
+    )
+
+
 # ---- Newsletter and surveys -------------------------------------------------
 
 

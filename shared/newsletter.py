@@ -22,7 +22,6 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.utils import parseaddr
 from urllib.parse import quote, urlencode, urlsplit
 
 from babel.dates import format_date, format_datetime
@@ -43,6 +42,7 @@ from shared.models import (
     NewsletterIssue,
     Subscriber,
 )
+from shared.outgoing import sender_address
 
 # Stable codes; the form and the panel put them in words.
 TOPICS = ("news", "events", "gleaning", "resources")
@@ -97,11 +97,6 @@ def normalize_email(raw: str | None) -> str | None:
     if len(text) > 254 or not _EMAIL.match(text):
         return None
     return text
-
-
-def sender_address(mail_from: str) -> str:
-    """glanage@example.org from "Glanage <glanage@example.org>"."""
-    return parseaddr(mail_from)[1] or "glanage@example.org"
 
 
 # ---- Subscribing ----------------------------------------------------------

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shared import compose, gsm
+from shared import compose, outgoing
+from shared.config import Settings
 from shared.i18n import pick_language
 from shared.models import (
     Claim,
@@ -27,7 +28,7 @@ from shared.models import (
     Surplus,
     SurveyResponse,
 )
-from shared.newsletter import public_url, sender_address
+from shared.newsletter import public_url
 
 KINDS = ("pickup_farmer", "pickup_organization", "partner")
 SCORES = (1, 2, 3, 4, 5)
@@ -41,7 +42,6 @@ QUESTIONS: dict[str, tuple[str, str]] = {
 COMMENT_MAX = 2000
 # A partner who got the general survey this recently is not asked again.
 PARTNER_AGAIN_AFTER = timedelta(days=30)
-SMS_SENDER = "glanage"
 
 
 def new_token() -> str:
@@ -143,7 +143,7 @@ def create_partner_batch(session: Session, now: datetime) -> list[SurveyResponse
 
 
 def queue_invitation(
-    session: Session, survey: SurveyResponse, *, base: str, mail_from: str
+    session: Session, survey: SurveyResponse, settings: Settings
 ) -> Message | None:
     """Store the invitation (status "queued") for the notifier to send."""
     contact = session.get(Contact, survey.contact_id) if survey.contact_id else None
@@ -156,7 +156,7 @@ def queue_invitation(
     if channel is None:
         return None
     lang = pick_language(contact.language)
-    link = survey_url(base, lang, survey.token)
+    link = survey_url(settings.public_base_url, lang, survey.token)
     claim = session.get(Claim, survey.claim_id) if survey.claim_id else None
     surplus = session.get(Surplus, claim.surplus_id) if claim else None
     text = compose.survey_invitation(
@@ -166,20 +166,14 @@ def queue_invitation(
         code=(surplus.code or "") if surplus else "",
         crop=surplus.crop if surplus else "",
     )
-    body = text.sms if channel == "sms" else text.email
-    message = Message(
-        direction="out",
-        channel=channel,
-        to_addr=contact.phone if channel == "sms" else contact.email,
-        from_addr=SMS_SENDER if channel == "sms" else sender_address(mail_from),
-        subject="" if channel == "sms" else text.subject,
-        body=body,
-        status="queued",
-        segments=gsm.count_segments(body).segments if channel == "sms" else None,
-        contact_id=contact.id,
+    message = outgoing.queue(
+        session,
+        contact,
+        channel,
+        text,
+        settings,
         surplus_id=surplus.id if surplus else None,
     )
-    session.add(message)
     session.flush()
     return message
 

@@ -1,8 +1,10 @@
-"""Signed links: claim links for organizations.
+"""Signed links: claim links for organizations, and each contact's link to
+get no more messages.
 
 A claim link names one offer (one organization, one surplus) and expires with
 the surplus. It is signed with SECRET_KEY, so it cannot be forged or pointed
-at another offer; it is checked again against the database when used.
+at another offer; it is checked again against the database when used. An
+opt-out link names one contact and never expires: a way out must keep working.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 from itsdangerous import BadSignature, Signer
 
 _SALT = "glanage.claim"
+_OPTOUT_SALT = "glanage.optout"
 
 
 class InvalidToken(ValueError):
@@ -45,6 +48,18 @@ def load_claim(secret: str, token: str, now: datetime | None = None) -> int:
     if moment.timestamp() > expires:
         raise ExpiredToken(token)
     return offer_id
+
+
+def sign_optout(secret: str, contact_id: int) -> str:
+    return Signer(secret, salt=_OPTOUT_SALT).sign(_b36(contact_id)).decode()
+
+
+def load_optout(secret: str, token: str) -> int:
+    """The contact id of a genuine opt-out link; raises InvalidToken."""
+    try:
+        return int(Signer(secret, salt=_OPTOUT_SALT).unsign(token).decode(), 36)
+    except (BadSignature, TypeError, ValueError) as error:
+        raise InvalidToken(token) from error
 
 
 def _signer(secret: str) -> Signer:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifier import transports as transport_module
-from shared import compose, gsm, newsletter, surveys
+from shared import compose, newsletter, outgoing, surveys
 from shared import runtime as runtime_module
 from shared.db import transaction
 from shared.jobs import AfterCommit, Handler, run_event_job
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 # Each new attempt after a transient failure waits this many times
 # GLANAGE_RETRY_BASE_SECONDS (30 s, 2 min, 10 min); then the message is failed.
 BACKOFF = (1, 4, 20)
-SMS_SENDER = "glanage"
 
 
 def handle_event(event_id: int) -> bool:
@@ -60,37 +59,8 @@ def claim_link(runtime: Runtime, offer: Offer) -> str:
     return f"{runtime.settings.public_base_url}/r/{token}"
 
 
-def _queue(
-    session: Session,
-    contact: Contact,
-    channel: str,
-    text: compose.Text,
-    *,
-    surplus_id: int | None,
-    offer_id: int | None = None,
-) -> Message | None:
-    address = contact.phone if channel == "sms" else contact.email
-    if not address or contact.opted_out:
-        return None
-    body = text.sms if channel == "sms" else text.email
-    message = Message(
-        direction="out",
-        channel=channel,
-        to_addr=address,
-        from_addr=SMS_SENDER if channel == "sms" else "glanage@example.org",
-        subject="" if channel == "sms" else text.subject,
-        body=body,
-        status="queued",
-        segments=gsm.count_segments(body).segments if channel == "sms" else None,
-        contact_id=contact.id,
-        surplus_id=surplus_id,
-        offer_id=offer_id,
-    )
-    session.add(message)
-    return message
-
-
 def _to_contacts(
+    runtime: Runtime,
     session: Session,
     contacts: Iterable[Contact],
     channels: Iterable[str],
@@ -103,11 +73,12 @@ def _to_contacts(
     for contact in contacts:
         text = make_text(contact.language or "fr")
         for channel in channels:
-            message = _queue(
+            message = outgoing.queue(
                 session,
                 contact,
                 channel,
                 text,
+                runtime.settings,
                 surplus_id=surplus_id,
                 offer_id=offer_id,
             )
@@ -146,6 +117,7 @@ def _on_offers_ready(
         offer.surplus = surplus
         link = claim_link(runtime, offer)
         messages += _to_contacts(
+            runtime,
             session,
             org.contacts,
             org.channels,
@@ -168,6 +140,7 @@ def _on_claim_confirmed(
     # A claim by SMS was confirmed in the reply itself; don't say it twice.
     if claim.via != "sms":
         messages += _to_contacts(
+            runtime,
             session,
             org.contacts,
             org.channels,
@@ -176,6 +149,7 @@ def _on_claim_confirmed(
             offer_id=claim.offer_id,
         )
     messages += _to_contacts(
+        runtime,
         session,
         farm.contacts,
         ["sms"],
@@ -208,6 +182,7 @@ def _to_waiting(make: compose.SurplusText) -> Handler:
             offer.status = OfferStatus.CLOSED
             org: Organization = offer.organization
             messages += _to_contacts(
+                runtime,
                 session,
                 org.contacts,
                 org.channels,
@@ -228,6 +203,7 @@ def _to_farmer(make: compose.SurplusText) -> Handler:
         if surplus is None:
             return []
         messages = _to_contacts(
+            runtime,
             session,
             surplus.farm.contacts,
             ["sms"],
@@ -257,12 +233,7 @@ def _on_pickup_collected(
         return []
     messages = []
     for survey in surveys.create_for_claim(session, claim):
-        message = surveys.queue_invitation(
-            session,
-            survey,
-            base=runtime.settings.public_base_url,
-            mail_from=runtime.settings.mail_from,
-        )
+        message = surveys.queue_invitation(session, survey, runtime.settings)
         if message is not None:
             messages.append(message)
     return _send_after(runtime, messages)
@@ -386,7 +357,7 @@ def deliver(runtime: Runtime, message_id: int) -> str:
             message.to_addr,
             message.body,
             message.subject,
-            **_newsletter_parts(runtime, session, message),
+            **_email_parts(runtime, session, message),
         )
         first_try = message.created_at
 
@@ -443,18 +414,27 @@ def _opted_out_at_carrier(runtime: Runtime, message_id: int) -> None:
             log_event(log, "contact.opted_out", contact_id=contact.id, via="carrier")
 
 
-def _newsletter_parts(
+def _email_parts(
     runtime: Runtime, session: Session, message: Message
 ) -> dict[str, Any]:
-    """The HTML part and the List-Unsubscribe headers of a newsletter email,
-    made again at each try from its issue and delivery; {} for other messages."""
+    """What an email carries beyond its stored text, made again at each try:
+    a newsletter's HTML part and unsubscribe headers, a contact's
+    List-Unsubscribe headers (their mail program's own button); {} for SMS."""
     if message.channel != "email":
         return {}
     delivery = session.scalar(
         select(NewsletterDelivery).where(NewsletterDelivery.message_id == message.id)
     )
     if delivery is None:
-        return {}
+        contact = (
+            session.get(Contact, message.contact_id) if message.contact_id else None
+        )
+        if contact is None:
+            return {}
+        lang = contact.language or "fr"
+        return {
+            "headers": outgoing.unsubscribe_headers(runtime.settings, contact.id, lang)
+        }
     issue = session.get(NewsletterIssue, delivery.issue_id)
     subscriber = session.get(Subscriber, delivery.subscriber_id)
     if issue is None or subscriber is None:

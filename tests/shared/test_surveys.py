@@ -5,19 +5,26 @@ invites stays one segment."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared import claims, compose, gsm, surveys
+from shared import claims, compose, config, gsm, surveys
 from shared.db import transaction
 from shared.models import Claim, Contact, Farm, Message, Organization, SurveyResponse
 from shared.runtime import Runtime
 from shared.surpluses import Announcement, announce
 
 BASE = "https://glanage.test"
+SETTINGS = replace(
+    config.Settings(),
+    public_base_url=BASE,
+    secret_key="survey-test-secret",
+    mail_from="Glanage <glanage@example.org>",
+)
 NOW = datetime(2026, 9, 14, 14, 0, tzinfo=UTC)
 
 
@@ -63,9 +70,7 @@ def test_after_a_pickup_the_farmer_and_the_organization_are_asked_once(
     assert contact is not None and contact.farm_id is not None
     assert len({s.token for s in made}) == 2
 
-    message = surveys.queue_invitation(
-        session, farmer, base=BASE, mail_from="Glanage <glanage@example.org>"
-    )
+    message = surveys.queue_invitation(session, farmer, SETTINGS)
     assert message is not None and message.channel == "sms"
     assert message.to_addr == contact.phone and message.status == "queued"
     assert f"{BASE}/sondage/{farmer.token}" in message.body
@@ -81,9 +86,7 @@ def test_an_organization_that_wants_email_gets_its_survey_by_email(
         for s in surveys.create_for_claim(session, claim)
         if s.kind == "pickup_organization"
     )
-    message = surveys.queue_invitation(
-        session, survey, base=BASE, mail_from="Glanage <glanage@example.org>"
-    )
+    message = surveys.queue_invitation(session, survey, SETTINGS)
     assert message is not None and message.channel == "email"
     assert message.from_addr == "glanage@example.org"
     assert f"/sondage/{survey.token}" in message.body and message.subject
@@ -172,5 +175,5 @@ def test_nothing_is_queued_for_a_survey_without_a_contact(session: Session) -> N
     survey = SurveyResponse(kind="partner", token=surveys.new_token())
     session.add(survey)
     session.flush()
-    assert surveys.queue_invitation(session, survey, base=BASE, mail_from="") is None
+    assert surveys.queue_invitation(session, survey, SETTINGS) is None
     assert session.scalars(select(Message)).all() == []

@@ -340,9 +340,7 @@ def newsletter_partner_survey() -> ResponseReturnValue:
     created = surveys.create_partner_batch(db(), now())
     sent = 0
     for survey in created:
-        message = surveys.queue_invitation(
-            db(), survey, base=settings.public_base_url, mail_from=settings.mail_from
-        )
+        message = surveys.queue_invitation(db(), survey, settings)
         if message is not None:
             emit(db(), "message.resend", message_id=message.id)
             sent += 1

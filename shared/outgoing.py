@@ -1,0 +1,84 @@
+"""A message to a farm's or an organization's contact, queued for the notifier.
+
+Every text and email to a contact is made here, so every one obeys the same
+rules: nothing to a person who opted out, and every email says who sends it
+and carries its own way out (a link in the footer and the List-Unsubscribe
+headers, honoured at once), as Canada's anti-spam law asks.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+from sqlalchemy.orm import Session
+
+from shared import compose, gsm
+from shared.config import Settings
+from shared.models import Contact, Message
+from shared.tokens import sign_optout
+
+# The From of an SMS as stored; Twilio sends from TWILIO_FROM or the service.
+SMS_SENDER = "glanage"
+
+
+def sender_address(mail_from: str) -> str:
+    """glanage@example.org from "Glanage <glanage@example.org>"."""
+    return parseaddr(mail_from)[1] or "glanage@example.org"
+
+
+def optout_url(settings: Settings, contact_id: int, lang: str) -> str:
+    """The contact's own link to get no more messages (no expiry)."""
+    token = sign_optout(settings.secret_key, contact_id)
+    prefix = "/en" if lang == "en" else ""
+    return f"{settings.public_base_url.rstrip('/')}{prefix}/desabonnement/{token}"
+
+
+def unsubscribe_headers(
+    settings: Settings, contact_id: int, lang: str
+) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: the mail program's own "unsubscribe" button."""
+    return {
+        "List-Unsubscribe": f"<{optout_url(settings, contact_id, lang)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def queue(
+    session: Session,
+    contact: Contact,
+    channel: str,
+    text: compose.Text,
+    settings: Settings,
+    *,
+    surplus_id: int | None = None,
+    offer_id: int | None = None,
+) -> Message | None:
+    """Store one message to `contact` on `channel`, status "queued"; None when
+    there is no address for it or the person opted out."""
+    address = contact.phone if channel == "sms" else contact.email
+    if not address or contact.opted_out:
+        return None
+    if channel == "sms":
+        body = text.sms
+    else:
+        lang = contact.language or "fr"
+        site = settings.public_base_url.removeprefix("https://")
+        link = optout_url(settings, contact.id, lang)
+        body = f"{text.email}\n\n{compose.email_footer(lang, site, link)}"
+    message = Message(
+        direction="out",
+        channel=channel,
+        to_addr=address,
+        from_addr=SMS_SENDER
+        if channel == "sms"
+        else sender_address(settings.mail_from),
+        subject="" if channel == "sms" else text.subject,
+        body=body,
+        status="queued",
+        segments=gsm.count_segments(body).segments if channel == "sms" else None,
+        contact_id=contact.id,
+        surplus_id=surplus_id,
+        offer_id=offer_id,
+    )
+    session.add(message)
+    return message
