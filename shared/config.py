@@ -66,6 +66,10 @@ class Settings:
     retry_base_seconds: float = 30.0
     # Days message bodies are kept; older ones are purged (figures stay).
     retention_days: int = 365
+    # Proxies in front of the web app whose X-Forwarded-For and -Proto are
+    # believed (a TLS proxy: 1). 0: none, the headers are ignored, so nobody
+    # can dodge a rate limit by sending them.
+    trusted_proxies: int = 0
     demo: bool = False
 
     @property
@@ -103,6 +107,7 @@ _ENV_NAMES = {  # nosec B105 # environment variable names, not secrets
     "provider_timeout_seconds": "GLANAGE_PROVIDER_TIMEOUT",
     "retry_base_seconds": "GLANAGE_RETRY_BASE_SECONDS",
     "retention_days": "GLANAGE_RETENTION_DAYS",
+    "trusted_proxies": "GLANAGE_TRUSTED_PROXIES",
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.web import panel, security
 from shared.i18n import LANGUAGES, TRANSLATIONS_DIR, pick_language
@@ -32,6 +33,11 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
     if test_config:
         app.config.update(test_config)
     app.extensions["glanage"] = runtime
+    if runtime.settings.trusted_proxies > 0:
+        # Behind a TLS proxy: the visitor's address (rate limits, logs) and
+        # scheme come from its headers, and only from as many hops as trusted.
+        hops = runtime.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)

@@ -351,3 +351,25 @@ def test_redis_away_gets_a_503_not_a_500(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert "Une partie de Glanage ne répond pas" in text(response)
+
+
+@pytest.mark.parametrize(("trusted", "separate"), [(1, True), (0, False)])
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(
+    runtime: Runtime, trusted: int, separate: bool
+) -> None:
+    """With GLANAGE_TRUSTED_PROXIES=1 the visitor's address comes from the
+    proxy's X-Forwarded-For; without it that header is ignored, so nobody can
+    dodge the limit by making one up."""
+    client = with_settings(runtime, trusted_proxies=trusted).test_client()
+    first = {"X-Forwarded-For": "203.0.113.7"}
+    for n in range(10):
+        page = text(client.get("/infolettre", headers=first))
+        data = {"csrf_token": csrf(page), "email": f"p{n}@example.org",
+                "topics": ["news"], "consent": "yes"}  # fmt: skip
+        assert client.post("/infolettre", data=data, headers=first).status_code == 302
+    other = {"X-Forwarded-For": "198.51.100.23"}
+    page = text(client.get("/infolettre", headers=other))
+    data = {"csrf_token": csrf(page), "email": "other@example.org",
+            "topics": ["news"], "consent": "yes"}  # fmt: skip
+    status = client.post("/infolettre", data=data, headers=other).status_code
+    assert status == (302 if separate else 429)
