@@ -136,3 +136,45 @@ def test_the_carriers_opt_out_reaches_the_contact(
     assert response.status_code == 204
     assert contact(runtime, ORG).opted_out
     assert contact(runtime, ORG).opted_out_via == "carrier"
+
+
+def _status(client: FlaskClient, sid: str, status: str) -> int:
+    params = {"MessageSid": sid, "MessageStatus": status}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(
+        f"{BASE_URL}/sms/status", params
+    )
+    response = client.post(
+        "/sms/status", data=params, headers={"X-Twilio-Signature": signature}
+    )
+    return int(response.status_code)
+
+
+def test_delivery_status_only_moves_forward(
+    client: FlaskClient, runtime: Runtime, twilio: Twilio
+) -> None:
+    """Twilio's callbacks can arrive out of order: a late "sent" never undoes
+    "delivered"."""
+    twilio.reply(ORG, "LISTE")
+    sid = "SM" + "e" * 32
+    with runtime.sessions() as session:
+        sent = session.scalar(
+            select(Message).where(Message.direction == "out", Message.to_addr == ORG)
+        )
+        assert sent is not None
+        sent.provider_id = sid
+        session.commit()
+        message_id = sent.id
+
+    def now_status() -> str:
+        with runtime.sessions() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            return message.status
+
+    assert _status(client, sid, "delivered") == 204
+    assert now_status() == "delivered"
+    for late in ("queued", "sending", "sent"):
+        assert _status(client, sid, late) == 204
+        assert now_status() == "delivered"
+    assert _status(client, sid, "read") == 204
+    assert now_status() == "read"
