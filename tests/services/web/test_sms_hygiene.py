@@ -178,3 +178,18 @@ def test_delivery_status_only_moves_forward(
         assert now_status() == "delivered"
     assert _status(client, sid, "read") == 204
     assert now_status() == "read"
+
+
+def test_outside_the_demo_webhooks_need_the_twilio_token(runtime: Runtime) -> None:
+    """Without TWILIO_AUTH_TOKEN nobody can prove a text came from Twilio, so
+    anyone could text as any farmer: outside the demo, webhooks refuse."""
+    from services.web import create_app
+
+    for demo, expected in ((False, 403), (True, 200)):
+        runtime.settings = replace(runtime.settings, twilio_auth_token="", demo=demo)
+        client = create_app(runtime, {"TESTING": True}).test_client()
+        data = {"MessageSid": f"SMdemo{demo}", "From": FARMER, "Body": "AIDE"}
+        assert client.post("/sms/inbound", data=data).status_code == expected
+        status = {"MessageSid": "SMx", "MessageStatus": "delivered"}
+        answer = client.post("/sms/status", data=status).status_code
+        assert answer == (204 if demo else 403)
