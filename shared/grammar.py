@@ -350,7 +350,7 @@ _NUMBER = (
     r"|[0-9]{1,4}/[1-9][0-9]?(?![0-9])"  # 1/2
     r"|[0-9]{1,3}(?:[.,][0-9]{1,2})?k(?![a-z0-9])"  # 1k, 1.5k
     r"|[0-9]{1,3}(?: [0-9]{3})+(?![0-9])"  # 1 000 (spaces, nbsp, narrow nbsp)
-    r"|[0-9]{1,3}(?:,[0-9]{3})+(?![0-9]|[.,][0-9])"  # 1,000
+    r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+(?![0-9]|[.,][0-9])"  # 1,000 (not 0,001)
     r"|[0-9]{1,9}(?:[.,][0-9]{1,6})?(?![0-9]))"  # 300, 1,5, 1.5
 )
 _NOT_AFTER_NUMBER = r"(?<![0-9a-z])(?<![0-9][.,/])"
@@ -917,8 +917,12 @@ def _quantity_problems(result: Parsed) -> list[str]:
     if result.quantity is None:
         return []
     problems = [] if result.unit else ["unknown_unit"]
-    too_much = result.quantity_kg if result.quantity_kg is not None else 0.0
-    if result.quantity <= 0 or too_much > MAX_KG or result.quantity > MAX_KG:
+    kg = result.quantity_kg
+    # A weight that comes to nothing once rounded ("0.004 kg") is no weight,
+    # and a weight written beside a count ("1 ail -5 kg") counts too.
+    no_weight = kg is not None and kg <= 0
+    too_much = kg is not None and kg > MAX_KG
+    if result.quantity <= 0 or no_weight or too_much or result.quantity > MAX_KG:
         problems.append("bad_quantity")
     return problems
 
@@ -1049,7 +1053,7 @@ def _number(written: str) -> float:
         numerator, denominator = written.split("/")
         return int(numerator) / int(denominator)
     written = written.replace(" ", "")
-    if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+", written):
+    if re.fullmatch(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+", written):  # 1,000; 0,001 is 0.001
         return float(written.replace(",", ""))
     return float(written.replace(",", "."))
 

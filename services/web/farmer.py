@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,8 +30,13 @@ FIELDS = ("parcel", "crop", "quantity", "unit", "until", "kind", "notes")
 def _farm(token: str) -> Farm:
     farm = db().scalar(select(Farm).where(Farm.form_token == token))
     if farm is None:
-        abort(404)
+        abort(invalid_link())
     return farm
+
+
+def invalid_link() -> Response:
+    """A farmer's link that names no farm (cut, changed, made up): a kind page."""
+    return make_response(render_template("farmer/invalid.html"), 404)
 
 
 @bp.route("/f/<token>", methods=["GET", "POST"])

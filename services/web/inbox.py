@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.web.context import runtime
 from shared import claims, compose, crops, gsm, phones, privacy
-from shared.grammar import Parsed, parse
+from shared.grammar import MAX_KG, Parsed, parse
 from shared.i18n import format_kg, t
 from shared.logs import log_event
 from shared.models import (
@@ -71,7 +71,9 @@ class Outcome:
 def receive(session: Session, inbound: Inbound, now: datetime) -> Outcome:
     """Store, understand and answer one text message."""
     if inbound.sid:
-        seen = session.scalar(select(Message).where(Message.provider_id == inbound.sid))
+        seen = session.scalar(
+            select(Message).where(Message.provider_id == inbound.sid[:64])
+        )
         if seen is not None:
             reply = (seen.parsed or {}).get("reply", "")
             return Outcome(reply, seen.id, duplicate=True)
@@ -80,11 +82,13 @@ def receive(session: Session, inbound: Inbound, now: datetime) -> Outcome:
     message = Message(
         direction="in",
         channel="sms",
-        to_addr=inbound.to or "glanage",
+        # Cut to the columns' sizes: Twilio's own values are far shorter, and
+        # anything longer must still be kept, not refused by the database.
+        to_addr=(inbound.to or "glanage")[:254],
         from_addr=phone,
         body=inbound.body,
         status="received",
-        provider_id=inbound.sid,
+        provider_id=inbound.sid[:64] if inbound.sid else None,
         segments=gsm.count_segments(inbound.body).segments,
     )
     session.add(message)
@@ -398,9 +402,12 @@ def _missing(fields: dict[str, Any], farm: Farm) -> list[str]:
         missing.append("parcel")
     if not fields.get("crop"):
         missing.append("crop")
-    if not fields.get("quantity"):
+    kg = fields.get("quantity_kg")
+    if not fields.get("quantity") or (kg is not None and not 0 < kg <= MAX_KG):
+        # None, nothing ("0.004 kg"), less than nothing or more than a farm
+        # grows: ask for the amount again.
         missing.append("quantity")
-    elif not fields.get("quantity_kg"):
+    elif kg is None:
         missing.append("kg")
     return missing
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.grammar import INTENTS
+from shared.crops import UNITS
+from shared.grammar import INTENTS, PROBLEMS
+from shared.models import SurplusStatus
 
 NULLABLE_STR = {"type": ["string", "null"]}
 NULLABLE_NUM = {"type": ["number", "null"]}
@@ -107,16 +109,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": {"type": "integer"},
             "code": {"type": "string"},
-            "status": {
-                "enum": [
-                    "open",
-                    "offered",
-                    "claimed",
-                    "unmatched",
-                    "cancelled",
-                    "expired",
-                ]
-            },
+            "status": {"enum": [status.value for status in SurplusStatus]},
             "farm_id": {"type": "integer"},
             "parcel": NULLABLE_STR,
             "crop": {"type": "string"},
@@ -178,12 +171,13 @@ SCHEMAS: dict[str, Any] = {
         {
             "text": {"type": "string"},
             "from": {
-                "type": "string",
+                "type": ["string", "null"],
                 "description": "sender phone, resolves named parcels",
             },
             "now": {
-                "type": "string",
-                "description": "ISO 8601; defaults to now in GLANAGE_TZ",
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "ISO 8601; null or absent: now in GLANAGE_TZ",
             },
         },
         required=["text"],
@@ -195,11 +189,15 @@ SCHEMAS: dict[str, Any] = {
             "parcel": NULLABLE_STR,
             "crop": NULLABLE_STR,
             "quantity": NULLABLE_NUM,
-            "unit": NULLABLE_STR,
+            "unit": {"enum": [*UNITS, None]},
             "quantity_kg": NULLABLE_NUM,
-            "available_until": NULLABLE_STR,
+            "available_until": {"type": ["string", "null"], "format": "date"},
             "offer_code": NULLABLE_STR,
-            "problems": {"type": "array", "items": {"type": "string"}},
+            "problems": {
+                "type": "array",
+                "items": {"enum": list(PROBLEMS)},
+                "uniqueItems": True,
+            },
         }
     ),
     "Error": _obj({"error": {"type": "string"}, "message": {"type": "string"}}),
@@ -223,6 +221,7 @@ ERRORS = {
     "401": _response("Error", "Missing or wrong bearer token"),
     "403": _response("Error", "API disabled (GLANAGE_API_TOKEN not set)"),
 }
+NOT_JSON = {"400": _response("Error", "The body is not a JSON object")}
 
 
 def _op(summary: str, ok: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -269,6 +268,7 @@ def document(base_url: str) -> dict[str, Any]:
                     "Announce a surplus (same path as an SMS)",
                     {
                         "201": _response("Surplus", "Created"),
+                        **NOT_JSON,
                         "422": _response("Error", "Invalid"),
                     },
                     requestBody=body("NewSurplus"),
@@ -303,6 +303,7 @@ def document(base_url: str) -> dict[str, Any]:
                     "Parse a text with the SMS grammar",
                     {
                         "200": _response("ParseResult"),
+                        **NOT_JSON,
                         "422": _response("Error", "Invalid"),
                     },
                     requestBody=body("ParseRequest"),

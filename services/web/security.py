@@ -19,7 +19,17 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, jsonify, make_response, render_template, request
+import flask
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
@@ -28,6 +38,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import (
     HTTPException,
     RequestEntityTooLarge,
@@ -91,9 +102,50 @@ def config(settings: Settings) -> dict[str, Any]:
     return values
 
 
+class _WithoutNul(ImmutableMultiDict[str, Any]):
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(_without_nul(mapping))
+        # As sent, for a signature computed over the values (Twilio's).
+        self.as_sent = ImmutableMultiDict(mapping)
+
+
+def _without_nul(mapping: Any) -> Any:
+    if mapping is None:
+        return None
+    if isinstance(mapping, MultiDict):
+        pairs = mapping.items(multi=True)
+    elif isinstance(mapping, dict):
+        pairs = mapping.items()
+    else:
+        pairs = mapping
+    return [(_strip_nul(key), _strip_nul(value)) for key, value in pairs]
+
+
+def _strip_nul(value: Any) -> Any:
+    return value.replace("\0", "") if isinstance(value, str) else value
+
+
+class Request(flask.Request):
+    """A request whose form fields and query values never hold a NUL.
+
+    NUL means nothing in a text a person typed, and PostgreSQL refuses it in
+    any text column: it is dropped as values are read, so everything else the
+    person sent is kept and no query fails on it.
+    """
+
+    parameter_storage_class = _WithoutNul
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     """The headers on every response and the kind error pages."""
     headers = security_headers(settings)
+    app.request_class = Request
+
+    @app.before_request
+    def _no_nul_in_the_address() -> None:
+        # No page, token or slug has a NUL: say "not found", kindly.
+        if "\0" in request.path:
+            abort(404)
 
     @app.after_request
     def _add_headers(response: Response) -> Response:

@@ -9,6 +9,7 @@ Delivery statuses only move forward: a late "sent" never undoes "delivered".
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
 
 from services.web.context import db, now, runtime
 from services.web.inbox import Inbound, receive
@@ -71,7 +73,9 @@ def _check_signature() -> None:
         abort(403)
     signature = request.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(token)
-    params = request.form.to_dict()
+    # The values as Twilio signed them, before the request dropped any NUL.
+    as_sent = cast(MultiDict[str, str], getattr(request.form, "as_sent", request.form))
+    params = as_sent.to_dict()
     # Behind a proxy Flask sees an internal URL; Twilio signed the public one.
     public = runtime().settings.public_base_url.rstrip("/") + request.full_path
     candidates = {request.url, public.rstrip("?")}

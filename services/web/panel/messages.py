@@ -43,14 +43,14 @@ def _search(form: dict[str, str]) -> Select[Message]:
     if text := form["q"]:
         # A phone in any form finds its E.164 form; anything else searches bodies.
         phone = phones.normalize(text)
-        pattern = f"%{text}%"
+        # autoescape: a "%" or "_" typed in the box finds itself, not everything.
         query = query.where(
             or_(
                 Message.to_addr == phone,
                 Message.from_addr == phone,
-                Message.to_addr.ilike(pattern),
-                Message.from_addr.ilike(pattern),
-                Message.body.ilike(pattern),
+                Message.to_addr.icontains(text, autoescape=True),
+                Message.from_addr.icontains(text, autoescape=True),
+                Message.body.icontains(text, autoescape=True),
             )
         )
     if code := form["code"].strip().upper():

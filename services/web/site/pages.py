@@ -1061,6 +1061,12 @@ def not_found(error: HTTPException) -> ResponseReturnValue:
         and not request.path.startswith((*PRIVATE_PATHS, "/static"))
     )
     if not public:
+        # A personal link with something added or cut ("/r/<token>/"): the
+        # same kind page as a link that names nothing.
+        if request.path.startswith("/r/"):
+            return render_template("claim/invalid.html", reason="invalid"), 404
+        if request.path.startswith("/f/"):
+            return render_template("farmer/invalid.html"), 404
         return error
     english = request.blueprint == ENGLISH or request.path.startswith("/en/")
     language = "en" if english else "fr"

@@ -40,7 +40,9 @@ def test_any_text_gets_a_reply_and_is_stored(
     assert response.mimetype == "text/xml"
     assert "<Message>" in response.get_data(as_text=True)
     stored = api("GET", "/messages").get_json()["items"]
-    assert any(m["direction"] == "in" and m["body"] == body for m in stored)
+    # All of it is kept but NUL, which no text column of PostgreSQL can hold.
+    kept = body.replace("\x00", "")
+    assert any(m["direction"] == "in" and m["body"] == kept for m in stored)
 
 
 @pytest.mark.parametrize("sender", ["not a number", "TWILIO", "55555", "262966"])
