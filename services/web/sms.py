@@ -14,6 +14,7 @@ from typing import cast
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 from limits import parse as parse_limit
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
@@ -53,10 +54,13 @@ UNSUBSCRIBED = "21610"
 
 
 def _over_rate(sender: str) -> bool:
-    """Whether `sender` went over SENDER_RATE. The count lives in Redis when
-    there is one; when it can't be reached, nobody is held back."""
+    """Whether `sender` went over SENDER_RATE in the last minute (a moving
+    window: no fresh allowance at the top of each minute). The count lives in
+    Flask-Limiter's storage, Redis when there is one; when it can't be
+    reached, nobody is held back."""
     try:
-        return not limiter.limiter.hit(SENDER_RATE, "sms-inbound", sender)
+        window = MovingWindowRateLimiter(limiter.storage)
+        return not window.hit(SENDER_RATE, "sms-inbound", sender)
     except Exception:  # the limiter's storage is away: answer, don't fail
         log.warning("sms.rate_unavailable", exc_info=True)
         return False
