@@ -22,6 +22,7 @@ from shared import config, migrate, seed
 from shared.db import make_engine, make_session_factory, transaction
 from shared.engine import drain
 from shared.runtime import Runtime
+from tests.smtp import Inbox, smtp_inbox
 
 TWILIO_TOKEN = "test-twilio-auth-token"
 API_TOKEN = "test-api-token"
@@ -141,3 +142,14 @@ def api(client: FlaskClient):  # type: ignore[no-untyped-def]
 
 FARMER = seed.phone(0)  # Ferme Beaulieu, Saint-Jacques
 NOW = datetime(2026, 9, 14, 10, 0, tzinfo=config.Settings().tz)
+
+
+@pytest.fixture
+def inbox(runtime: Runtime) -> Iterator[Inbox]:
+    """A real SMTP server on loopback, and the notifier sending to it."""
+    from services.notifier import transports
+
+    with smtp_inbox() as box:
+        runtime.settings = replace(runtime.settings, smtp_url=box.url)
+        runtime.transports = dict(transports.from_settings(runtime.settings))
+        yield box

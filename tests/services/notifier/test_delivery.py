@@ -4,16 +4,12 @@ failures, never twice, permanent failures recorded."""
 
 from __future__ import annotations
 
-import socket
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from services.notifier import jobs, transports
@@ -23,6 +19,7 @@ from shared.engine import drain
 from shared.models import Contact, Message, utcnow
 from shared.runtime import Runtime
 from tests.fake_twilio import FakeTwilio
+from tests.smtp import Inbox
 
 
 @pytest.fixture
@@ -192,43 +189,12 @@ def test_the_loop_guard_holds_back_identical_texts(
     assert jobs.deliver(runtime, queued(runtime, body="Merci!")) == "sent"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def test_email_goes_through_a_real_smtp_server(
-    runtime: Runtime, smtp_server: tuple[Inbox, int]
-) -> None:
-    inbox, port = smtp_server
-    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{port}")
-    runtime.transports = transports.from_settings(settings)  # type: ignore[assignment]
+def test_email_goes_through_a_real_smtp_server(runtime: Runtime, inbox: Inbox) -> None:
     message_id = queued(runtime, "email", "org1@example.org")
     assert jobs.deliver(runtime, message_id) == "sent"
-    deadline = time.monotonic() + 5
-    while not inbox.received and time.monotonic() < deadline:
-        time.sleep(0.05)
-    envelope = inbox.received[0]
-    assert envelope.rcpt_tos == ["org1@example.org"]
-    assert b"Subject: Sujet" in envelope.content
+    [email] = inbox.wait_for(1)
+    assert inbox.received[0].rcpt_tos == ["org1@example.org"]
+    assert email["Subject"] == "Sujet"
 
 
 def test_unreachable_smtp_is_transient(runtime: Runtime) -> None:

@@ -4,23 +4,17 @@ link in the footer and the List-Unsubscribe headers, honoured at once."""
 from __future__ import annotations
 
 import re
-import socket
-import time
-from collections.abc import Iterator
-from dataclasses import replace
-from email import message_from_bytes, policy
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from services.notifier import jobs, transports
+from services.notifier import jobs
 from shared import compose, outgoing
 from shared.db import transaction
 from shared.models import Contact, Organization
 from shared.runtime import Runtime
+from tests.smtp import Inbox
 
 EMAIL_ONLY = "Action Famille Lavaltrie"
 
@@ -44,40 +38,13 @@ def queue_email(runtime: Runtime, contact_id: int) -> int | None:
         return message.id if message else None
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(runtime: Runtime) -> Iterator[Inbox]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{port}")
-    runtime.settings = settings
-    runtime.transports = transports.from_settings(settings)  # type: ignore[assignment]
-    yield inbox
-    controller.stop()
-
-
 def test_an_email_to_a_contact_says_who_writes_and_how_to_stop(
-    runtime: Runtime, smtp: Inbox
+    runtime: Runtime, inbox: Inbox
 ) -> None:
     message_id = queue_email(runtime, org_contact(runtime))
     assert message_id is not None
     assert jobs.deliver(runtime, message_id) == "sent"
-    deadline = time.monotonic() + 5
-    while not smtp.received and time.monotonic() < deadline:
-        time.sleep(0.05)
-    email: Any = message_from_bytes(smtp.received[0].content, policy=policy.default)
+    [email] = inbox.wait_for(1)
     body = email.get_content()
     assert "Glanage, par Nourrir Lanaudière (glanage.test)" in body
     link = re.search(r"https://glanage\.test/desabonnement/\S+", body)

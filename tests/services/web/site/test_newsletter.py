@@ -4,69 +4,26 @@ unsubscribe, opens and clicks counted, click links that cannot be bent."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
-import time
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from services.notifier import transports
 from shared import newsletter
 from shared.db import transaction
 from shared.models import Message, NewsletterDelivery, NewsletterIssue, Subscriber
 from shared.runtime import Runtime
 from tests.services.web.panel.conftest import COORDINATOR, VIEWER, csrf, sign_in
+from tests.smtp import Inbox
 
 BASE = "https://glanage.test"
 
 
 # ---- Helpers ------------------------------------------------------------------
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(envelope)
-        return "250 OK"
-
-    def wait_for(self, count: int) -> list[email.message.EmailMessage]:
-        deadline = time.monotonic() + 5
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.received) == count, self.received
-        return [
-            email.message_from_bytes(e.content, policy=email.policy.default)
-            for e in self.received
-        ]
-
-
-@pytest.fixture
-def inbox(runtime: Runtime) -> Iterator[Inbox]:
-    """A real SMTP server on loopback, and the notifier sending to it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{port}")
-    runtime.transports = dict(transports.from_settings(settings))
-    try:
-        yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
