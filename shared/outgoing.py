@@ -8,17 +8,26 @@ headers, honoured at once), as Canada's anti-spam law asks.
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared import compose, gsm
 from shared.config import Settings
+from shared.logs import log_event
 from shared.models import Contact, Message
 from shared.tokens import sign_optout
 
+log = logging.getLogger(__name__)
+
 # The From of an SMS as stored; Twilio sends from TWILIO_FROM or the service.
 SMS_SENDER = "glanage"
+# The loop guard's window: two automatic systems answering each other send
+# the same text again and again within it.
+LOOP_WINDOW = timedelta(minutes=5)
 
 
 def sender_address(mail_from: str) -> str:
@@ -82,3 +91,36 @@ def queue(
     )
     session.add(message)
     return message
+
+
+def identical_lately(
+    session: Session,
+    to_addr: str,
+    body: str,
+    now: datetime,
+    *,
+    besides: int | None = None,
+) -> int:
+    """How many identical texts went, or are going, to `to_addr` in the last
+    LOOP_WINDOW (the loop guard compares it with GLANAGE_LOOP_GUARD_MAX)."""
+    query = select(func.count(Message.id)).where(
+        Message.direction == "out",
+        Message.to_addr == to_addr,
+        Message.body == body,
+        Message.status.in_(("sending", "sent", "delivered", "read")),
+        Message.created_at >= now - LOOP_WINDOW,
+    )
+    if besides is not None:
+        query = query.where(Message.id != besides)
+    return session.scalar(query) or 0
+
+
+def opt_out(contact: Contact, via: str, now: datetime) -> bool:
+    """The person wants no more messages (by "sms", "email" or at the
+    "carrier"); False when they had already said so. START brings them back."""
+    if contact.opted_out_at is not None:
+        return False
+    contact.opted_out_at = now
+    contact.opted_out_via = via
+    log_event(log, "contact.opted_out", contact_id=contact.id, via=via)
+    return True

@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.notifier import transports as transport_module
@@ -378,27 +378,15 @@ def deliver(runtime: Runtime, message_id: int) -> str:
     return _record(runtime, message_id, "sent", provider_id=sent.provider_id)
 
 
-# Identical texts to one number in this window beyond GLANAGE_LOOP_GUARD_MAX
-# are held back: two automatic systems answering each other stop here.
-LOOP_WINDOW = timedelta(minutes=5)
-
-
 def _refusal(runtime: Runtime, session: Session, message: Message) -> str:
     """Why this message must not go out, or "" when it may."""
     contact = session.get(Contact, message.contact_id) if message.contact_id else None
     if contact is not None and contact.opted_out:
         return "opted out before it was sent"
-    same = session.scalar(
-        select(func.count(Message.id)).where(
-            Message.direction == "out",
-            Message.to_addr == message.to_addr,
-            Message.body == message.body,
-            Message.id != message.id,
-            Message.status.in_(("sending", "sent", "delivered", "read")),
-            Message.created_at >= utcnow() - LOOP_WINDOW,
-        )
+    same = outgoing.identical_lately(
+        session, message.to_addr, message.body, utcnow(), besides=message.id
     )
-    if same and same >= runtime.settings.loop_guard_max:
+    if same >= runtime.settings.loop_guard_max:
         return f"loop guard: {same} identical messages in 5 minutes"
     return ""
 
@@ -408,10 +396,8 @@ def _opted_out_at_carrier(runtime: Runtime, message_id: int) -> None:
     with transaction(runtime.sessions) as session:
         message = session.get(Message, message_id)
         contact = session.get(Contact, message.contact_id) if message else None
-        if contact is not None and contact.opted_out_at is None:
-            contact.opted_out_at = utcnow()
-            contact.opted_out_via = "carrier"
-            log_event(log, "contact.opted_out", contact_id=contact.id, via="carrier")
+        if contact is not None:
+            outgoing.opt_out(contact, "carrier", utcnow())
 
 
 def _email_parts(

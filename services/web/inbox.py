@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.web.context import runtime
-from shared import claims, compose, crops, gsm, phones, privacy
+from shared import claims, compose, crops, gsm, outgoing, phones, privacy
 from shared.grammar import MAX_KG, Parsed, parse
 from shared.i18n import format_kg, t
 from shared.logs import log_event
@@ -43,11 +43,6 @@ PENDING_TTL = timedelta(hours=24)
 # When the farmer gives no date, the offer stays open this many days.
 DEFAULT_WINDOW_DAYS = 3
 ANNOUNCE_FIELDS = ("parcel", "crop", "quantity", "unit", "quantity_kg")
-
-
-# No more than this many identical automatic answers to one number in this
-# window: two automatic systems answering each other stop here.
-LOOP_WINDOW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -167,15 +162,8 @@ def _looping(session: Session, phone: str, reply: str, now: datetime) -> str:
     went to this number GLANAGE_LOOP_GUARD_MAX times in 5 minutes, else ""."""
     if not reply:
         return ""
-    same = session.scalar(
-        select(func.count(Message.id)).where(
-            Message.direction == "out",
-            Message.to_addr == phone,
-            Message.body == reply,
-            Message.created_at >= now - LOOP_WINDOW,
-        )
-    )
-    return "loop guard" if (same or 0) >= runtime().settings.loop_guard_max else ""
+    same = outgoing.identical_lately(session, phone, reply, now)
+    return "loop guard" if same >= runtime().settings.loop_guard_max else ""
 
 
 def _parse_for(contact: Contact | None, body: str, now: datetime) -> Parsed:
@@ -243,9 +231,8 @@ def _answer(
 
 
 def _opt_out(contact: Contact | None, lang: str) -> str:
-    if contact is not None and contact.opted_out_at is None:
-        contact.opted_out_at = utcnow()
-        contact.opted_out_via = "sms"
+    if contact is not None:
+        outgoing.opt_out(contact, "sms", utcnow())
     return gsm.fit_sms(
         t(lang, "You won't get any more texts from Glanage. Text START to come back.")
     )

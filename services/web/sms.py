@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from services.web.context import db, now, runtime
 from services.web.inbox import Inbound, receive
 from services.web.panel import limiter
-from shared import phones
+from shared import outgoing, phones
 from shared.logs import log_event
 from shared.models import Contact, Message, utcnow
 from shared.offers import reflect_delivery
@@ -144,7 +144,5 @@ def _opted_out_at_carrier(session: Session, message: Message) -> None:
     """The carrier says this person texted STOP to it: send them nothing more."""
     phone = phones.normalize(message.to_addr)
     contact = session.scalar(select(Contact).where(Contact.phone == phone))
-    if contact is not None and contact.opted_out_at is None:
-        contact.opted_out_at = utcnow()
-        contact.opted_out_via = "carrier"
-        log_event(log, "contact.opted_out", contact_id=contact.id, via="carrier")
+    if contact is not None:
+        outgoing.opt_out(contact, "carrier", utcnow())

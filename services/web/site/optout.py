@@ -8,8 +8,6 @@ contact has one consent, and START (or the coordinator) brings it back.
 
 from __future__ import annotations
 
-import logging
-
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -18,12 +16,10 @@ from services.web import csrf
 from services.web.context import db, runtime
 from services.web.site.base import bp
 from services.web.site.newsletter import render_page
-from shared import phones
-from shared.logs import log_event, mask_email
+from shared import outgoing, phones
+from shared.logs import mask_email
 from shared.models import Contact, utcnow
 from shared.tokens import InvalidToken, load_optout
-
-log = logging.getLogger(__name__)
 
 
 @bp.route("/desabonnement/<token>", methods=["GET", "POST"])
@@ -36,11 +32,8 @@ def contact_optout(token: str) -> ResponseReturnValue:
         return render_page(
             "site/optout.html", _("Unsubscribe"), 404, private=True, contact=None
         )
-    if request.method == "POST" and contact.opted_out_at is None:
-        contact.opted_out_at = utcnow()
-        contact.opted_out_via = "email"
+    if request.method == "POST" and outgoing.opt_out(contact, "email", utcnow()):
         db().commit()
-        log_event(log, "contact.opted_out", contact_id=contact.id, via="email")
     return render_page(
         "site/optout.html",
         _("Unsubscribe"),

@@ -29,7 +29,7 @@ from services.web.panel.directory.common import (
     template_helpers,
 )
 from services.web.panel.directory.forms import Form
-from shared import importer, phones, privacy
+from shared import importer, outgoing, phones, privacy
 from shared.models import AuditEntry, Contact, Farm, Message, Organization, utcnow
 
 # What the audit log keeps of each contact, before and after a change.
@@ -288,8 +288,7 @@ def contact_opt_out(contact_id: int) -> ResponseReturnValue:
         return _back_from(contact)
 
     with audited("opt_out", "contact", contact, CONTACT_FIELDS):
-        contact.opted_out_at = utcnow()
-        contact.opted_out_via = "panel"
+        outgoing.opt_out(contact, "panel", utcnow())
     db().commit()
     flash(
         _("%(name)s will get no more messages from Glanage.", name=contact.name),
