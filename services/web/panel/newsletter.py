@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from services.web.context import db, now, runtime
 from services.web.panel.base import audit_change, bp, login_required, nav, requires
+from services.web.panel.directory.common import assign, audited
 from shared import audit, content, newsletter, surveys
 from shared.events import emit
 from shared.models import Message, NewsletterDelivery, NewsletterIssue
@@ -185,16 +186,8 @@ def newsletter_issue(issue_id: int) -> ResponseReturnValue:
     values, errors = _read_issue()
     if errors or request.form.get("action") == "preview":
         return _editor(issue, values, errors, preview=True)
-    before = audit.snapshot(issue, ISSUE_FIELDS)
-    for name, value in values.items():
-        setattr(issue, name, value)
-    audit_change(
-        "update",
-        "newsletter_issue",
-        issue.id,
-        before,
-        audit.snapshot(issue, ISSUE_FIELDS),
-    )
+    with audited("update", "newsletter_issue", issue, ISSUE_FIELDS):
+        assign(issue, values)
     db().commit()
     flash(_("The draft is saved."), "success")
     return redirect(url_for("panel.newsletter_issue", issue_id=issue.id))
@@ -282,15 +275,8 @@ def newsletter_send(issue_id: int) -> ResponseReturnValue:
     if issue.status != "draft":
         flash(_("This issue has gone out already."), "error")
         return redirect(url_for("panel.newsletter_issue", issue_id=issue.id))
-    before = audit.snapshot(issue, ISSUE_FIELDS)
-    newsletter.start_sending(db(), issue)
-    audit_change(
-        "send",
-        "newsletter_issue",
-        issue.id,
-        before,
-        audit.snapshot(issue, ISSUE_FIELDS),
-    )
+    with audited("send", "newsletter_issue", issue, ISSUE_FIELDS):
+        newsletter.start_sending(db(), issue)
     db().commit()
     flash(_("Sending has started."), "success")
     return redirect(url_for("panel.newsletter_issue", issue_id=issue.id))
