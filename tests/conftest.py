@@ -7,7 +7,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,16 @@ import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from services.web import create_app
 from shared import config, migrate, seed
 from shared.db import make_engine, make_session_factory, transaction
 from shared.engine import drain
+from shared.models import Farm, Surplus
 from shared.runtime import Runtime
+from shared.surpluses import Announcement, announce
 from tests.smtp import Inbox, smtp_inbox
 
 TWILIO_TOKEN = "test-twilio-auth-token"
@@ -153,3 +156,22 @@ def inbox(runtime: Runtime) -> Iterator[Inbox]:
         runtime.settings = replace(runtime.settings, smtp_url=box.url)
         runtime.transports = dict(transports.from_settings(runtime.settings))
         yield box
+
+
+def announce_kg(
+    session: Session, farm: Farm, kg: float, until: date, crop: str = "courge"
+) -> Surplus:
+    """A surplus of `kg` kg on the farm's first parcel, announced as by SMS."""
+    return announce(
+        session,
+        farm,
+        Announcement(
+            parcel=farm.parcels[0],
+            crop=crop,
+            quantity=kg,
+            unit="kg",
+            quantity_kg=kg,
+            available_until=until,
+        ),
+        source="sms",
+    )

@@ -13,7 +13,7 @@ from shared import claims
 from shared.db import make_session_factory, normalize_url, transaction
 from shared.models import Claim, Farm, Organization, Surplus
 from shared.runtime import Runtime
-from shared.surpluses import Announcement, announce
+from tests.conftest import announce_kg
 
 CLAIMERS = 60  # below max_connections (100) with room for the test itself
 
@@ -37,19 +37,7 @@ def test_claimers_in_separate_processes_never_oversell(pg_runtime: Runtime) -> N
     with transaction(pg_runtime.sessions) as session:
         farm = session.scalars(select(Farm)).first()
         assert farm is not None
-        surplus = announce(
-            session,
-            farm,
-            Announcement(
-                parcel=farm.parcels[0],
-                crop="courge",
-                quantity=300,
-                unit="kg",
-                quantity_kg=300,
-                available_until=date.today() + timedelta(days=2),
-            ),
-            source="sms",
-        )
+        surplus = announce_kg(session, farm, 300, date.today() + timedelta(days=2))
         surplus_id = surplus.id
         orgs = [
             o.id

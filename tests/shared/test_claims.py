@@ -12,26 +12,15 @@ from shared import claims
 from shared.db import transaction
 from shared.models import Claim, Event, Farm, Organization, Surplus
 from shared.runtime import Runtime
-from shared.surpluses import Announcement, announce, code_for
+from shared.surpluses import code_for
+from tests.conftest import announce_kg
 
 
 def new_surplus(runtime: Runtime, kg: float = 500.0) -> int:
     with transaction(runtime.sessions) as session:
         farm = session.scalars(select(Farm)).first()
         assert farm is not None
-        surplus = announce(
-            session,
-            farm,
-            Announcement(
-                parcel=farm.parcels[0],
-                crop="courge",
-                quantity=kg,
-                unit="kg",
-                quantity_kg=kg,
-                available_until=date.today() + timedelta(days=3),
-            ),
-            source="sms",
-        )
+        surplus = announce_kg(session, farm, kg, date.today() + timedelta(days=3))
         return surplus.id
 
 

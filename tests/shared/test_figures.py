@@ -20,7 +20,7 @@ from shared import figures as fig
 from shared.db import make_engine, make_session_factory, transaction
 from shared.models import Claim, Farm, Message, Organization, Surplus
 from shared.runtime import Runtime
-from shared.surpluses import Announcement, announce
+from tests.conftest import announce_kg
 
 # PostgreSQL comes from the production suite's fixtures: they skip (or fail
 # under CI=true) when no server is reachable.
@@ -51,19 +51,7 @@ def surplus(
     session: Session, farm_name: str, crop: str, kg: float, at: datetime
 ) -> Surplus:
     owner = farm(session, farm_name)
-    made = announce(
-        session,
-        owner,
-        Announcement(
-            parcel=owner.parcels[0],
-            crop=crop,
-            quantity=kg,
-            unit="kg",
-            quantity_kg=kg,
-            available_until=at.date() + timedelta(days=5),
-        ),
-        source="sms",
-    )
+    made = announce_kg(session, owner, kg, at.date() + timedelta(days=5), crop=crop)
     made.created_at = at
     session.flush()
     return made

@@ -36,8 +36,7 @@ from shared.models import (
     utcnow,
 )
 from shared.runtime import Runtime
-from shared.surpluses import Announcement, announce
-from tests.conftest import FARMER, Twilio
+from tests.conftest import FARMER, Twilio, announce_kg
 
 # PostgreSQL comes from the production suite's fixtures: they skip (or fail
 # under CI=true) when no server is reachable.
@@ -414,19 +413,7 @@ def copy_story(source: sessionmaker[Session], target: sessionmaker[Session]) -> 
     with transaction(target) as session:
         farm = session.scalar(select(Farm).where(Farm.name == "Ferme Beaulieu"))
         assert farm is not None
-        surplus = announce(
-            session,
-            farm,
-            Announcement(
-                parcel=farm.parcels[0],
-                crop="courge",
-                quantity=500,
-                unit="kg",
-                quantity_kg=500,
-                available_until=date.today() + timedelta(days=3),
-            ),
-            source="sms",
-        )
+        surplus = announce_kg(session, farm, 500, date.today() + timedelta(days=3))
         org = session.scalars(select(Organization).order_by(Organization.id)).first()
         assert org is not None
         assert claims.claim(session, surplus.id, org, 200, via="sms").claim

@@ -16,7 +16,7 @@ from shared import claims, compose, config, gsm, surveys
 from shared.db import transaction
 from shared.models import Claim, Contact, Farm, Message, Organization, SurveyResponse
 from shared.runtime import Runtime
-from shared.surpluses import Announcement, announce
+from tests.conftest import announce_kg
 
 BASE = "https://glanage.test"
 SETTINGS = replace(
@@ -38,19 +38,7 @@ def collected_claim(session: Session, org_name: str = "Moisson Lanaudière") -> 
     farm = session.scalar(select(Farm).where(Farm.name == "Ferme Beaulieu"))
     org = session.scalar(select(Organization).where(Organization.name == org_name))
     assert farm is not None and org is not None
-    surplus = announce(
-        session,
-        farm,
-        Announcement(
-            parcel=farm.parcels[0],
-            crop="courge",
-            quantity=300,
-            unit="kg",
-            quantity_kg=300,
-            available_until=NOW.date() + timedelta(days=3),
-        ),
-        source="sms",
-    )
+    surplus = announce_kg(session, farm, 300, NOW.date() + timedelta(days=3))
     result = claims.claim(session, surplus.id, org, 100, via="sms")
     assert result.claim is not None
     result.claim.outcome, result.claim.collected_kg = "collected", 95
