@@ -5,7 +5,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 
-.PHONY: install demo test lint format lock clean translations
+.PHONY: install demo test bench lint format lock clean translations
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,13 @@ demo: install
 test: install
 	bash .ci/ensure-services
 	$(VENV)/bin/pytest
+
+# Speed and memory, measured against the alternatives (docs/performance.md).
+# Needs the same services as the tests; `make bench BENCH=ranking` runs one.
+bench: install
+	bash .ci/ensure-services
+	bash bench/ensure-tools
+	$(VENV)/bin/python -m bench $(BENCH)
 
 lint: install
 	$(VENV)/bin/ruff check .

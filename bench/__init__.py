@@ -1,0 +1,1 @@
+"""Glanage's benchmarks: `make bench` runs them all (see docs/performance.md)."""
