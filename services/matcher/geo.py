@@ -1,30 +1,37 @@
 """Find the items (food organizations) within a radius of a point, nearest first.
 
-Distances are exact geodesics on the WGS-84 ellipsoid. The in-memory index
-narrows the search with cheap bounds first (a bounding box in an STRtree, then
-haversine on a sphere) and computes exact geodesics only for the short list.
+Distances are exact geodesics on the WGS-84 ellipsoid (PROJ's implementation
+of Karney's algorithm, through pyproj: the same answers as geopy's, about
+fifty times faster, and vectorized). The in-memory index walks a k-d tree of
+unit vectors in order of distance on a sphere, computes exact geodesics for
+each batch it reads, and hands items on in exact order as soon as no unread
+item can come before them (DESIGN §7).
 """
+
+from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-import shapely
-from geopy.distance import geodesic
+from pyproj import Geod
+from scipy.spatial import cKDTree
 
 EARTH_MEAN_RADIUS_KM = 6371.0088
-WGS84_EQUATORIAL_RADIUS_KM = 6378.137
-# A meridian degree is shortest at the equator (110.574 km); rounding down only
-# grows the search box.
-KM_PER_LATITUDE_DEGREE_MIN = 110.57
-# Haversine on the mean sphere stays within 0.6 % of the WGS-84 geodesic at any
-# distance; bounding it by 1 % keeps a margin so no item within radius is lost.
+# Distances on the mean sphere stay within 0.6 % of the WGS-84 geodesic at any
+# distance; bounding them by 1 % keeps a margin so that no item is misplaced.
 SPHERE_RELATIVE_ERROR = 0.01
 # Absolute slack (km) for rounding in the sphere formulas: one millimetre.
 SPHERE_ABSOLUTE_ERROR_KM = 1e-6
+# Items read from the tree first; each further read takes four times more.
+FIRST_BATCH = 16
+
+WGS84 = Geod(ellps="WGS84")
 
 
 class GeoIndex(Protocol):
@@ -42,10 +49,25 @@ class GeoIndex(Protocol):
 
 def geodesic_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
     """Exact distance in km between two points on the WGS-84 ellipsoid."""
-    return float(geodesic((a_lat, a_lon), (b_lat, b_lon)).km)
+    _, _, metres = WGS84.inv(a_lon, a_lat, b_lon, b_lat)
+    return float(metres) / 1000.0
 
 
-def _check_coordinates(lat: float, lon: float) -> None:
+def geodesics_km(
+    lat: float, lon: float, lats: npt.ArrayLike, lons: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Exact distances in km from one point to many, in one call."""
+    lats = np.asarray(lats, dtype=np.float64)
+    lons = np.asarray(lons, dtype=np.float64)
+    if lats.size == 0:
+        return np.empty(0)
+    _, _, metres = WGS84.inv(
+        np.full(lats.shape, lon), np.full(lats.shape, lat), lons, lats
+    )
+    return np.asarray(metres, dtype=np.float64) / 1000.0
+
+
+def check_coordinates(lat: float, lon: float) -> None:
     """Raise ValueError unless lat and lon are finite degrees in range."""
     if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
         raise ValueError(f"latitude must be within [-90, 90], got {lat!r}")
@@ -53,27 +75,118 @@ def _check_coordinates(lat: float, lon: float) -> None:
         raise ValueError(f"longitude must be within [-180, 180], got {lon!r}")
 
 
-class MemoryGeoIndex:
-    """GeoIndex held in memory: build once, query many times.
+def unit_vectors(lats: npt.ArrayLike, lons: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Points on the unit sphere: chord length grows with distance on the sphere."""
+    lat_rad = np.radians(np.asarray(lats, dtype=np.float64))
+    lon_rad = np.radians(np.asarray(lons, dtype=np.float64))
+    cos_lat = np.cos(lat_rad)
+    return np.stack(
+        [cos_lat * np.cos(lon_rad), cos_lat * np.sin(lon_rad), np.sin(lat_rad)],
+        axis=-1,
+    )
 
-    Adding an item marks the index stale; the next query rebuilds it, which is
-    cheap for a demo's hundred items and takes tens of milliseconds at 60,000.
+
+def chord_to_sphere_km(chord: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    angle = 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+    result: npt.NDArray[np.float64] = EARTH_MEAN_RADIUS_KM * angle
+    return result
+
+
+def sphere_km_to_chord(km: float) -> float:
+    """The chord for a sphere distance; past half the globe, every chord."""
+    angle = km / EARTH_MEAN_RADIUS_KM
+    return math.inf if angle >= math.pi else 2.0 * math.sin(angle / 2.0)
+
+
+def max_sphere_km(geodesic_km: float) -> float:
+    """The largest sphere distance an item this far along the geodesic can show."""
+    return (geodesic_km + SPHERE_ABSOLUTE_ERROR_KM) / (1.0 - SPHERE_RELATIVE_ERROR)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One built state of the index; queries keep the one they started with."""
+
+    ids: npt.NDArray[np.int64]
+    lat: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    tree: cKDTree
+
+    @classmethod
+    def build(cls, positions: dict[int, tuple[float, float]]) -> _Snapshot:
+        ids = np.fromiter(positions, dtype=np.int64, count=len(positions))
+        coords = np.array(list(positions.values()), dtype=np.float64).reshape(-1, 2)
+        lat, lon = coords[:, 0].copy(), coords[:, 1].copy()
+        return cls(ids, lat, lon, cKDTree(unit_vectors(lat, lon)))
+
+
+class MemoryGeoIndex:
+    """GeoIndex held in memory: build once, query many times, change any time.
+
+    Items added or moved after the last build wait in a small side list that
+    every query reads too; once it holds COMPACT_AFTER items, a background
+    thread builds a new tree (about 40 ms at 60,000 items) and swaps it in.
+    So a change is seen by the very next query, and no query ever waits for a
+    build but the first.
     """
+
+    COMPACT_AFTER = 256
 
     def __init__(self, items: Iterable[tuple[int, float, float]] = ()) -> None:
         self._positions: dict[int, tuple[float, float]] = {}
-        self._stale = True
         for item_id, lat, lon in items:
-            self.add(item_id, lat, lon)
+            check_coordinates(lat, lon)
+            self._positions[item_id] = (float(lat), float(lon))
+        self._base: _Snapshot | None = None
+        # Replaced, never changed in place, so a query can read it unlocked.
+        self._recent: dict[int, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+        self._compacting: threading.Thread | None = None
 
     def __len__(self) -> int:
         return len(self._positions)
 
     def add(self, item_id: int, lat: float, lon: float) -> None:
         """Place an item; an id already present moves to the new position."""
-        _check_coordinates(lat, lon)
-        self._positions[item_id] = (float(lat), float(lon))
-        self._stale = True
+        check_coordinates(lat, lon)
+        position = (float(lat), float(lon))
+        with self._lock:
+            self._positions[item_id] = position
+            if self._base is None:
+                return  # the first query builds everything
+            self._recent = {**self._recent, item_id: position}
+            if len(self._recent) >= self.COMPACT_AFTER and self._compacting is None:
+                self._compacting = threading.Thread(
+                    target=self._compact, name="geo-index-compact", daemon=True
+                )
+                self._compacting.start()
+
+    def build(self) -> MemoryGeoIndex:
+        """Build the tree now (rather than at the first query); returns self."""
+        self._snapshot()
+        return self
+
+    def compacted(self) -> MemoryGeoIndex:
+        """Wait for a background build in progress, if any; returns self."""
+        thread = self._compacting
+        if thread is not None:
+            thread.join()
+        return self
+
+    def _compact(self) -> None:
+        with self._lock:
+            positions = dict(self._positions)
+            taken = self._recent
+        snapshot = _Snapshot.build(positions)
+        with self._lock:
+            # Keep what moved again while the tree was being built.
+            self._recent = {
+                item_id: position
+                for item_id, position in self._recent.items()
+                if taken.get(item_id) != position
+            }
+            self._base = snapshot
+            self._compacting = None
 
     def within(
         self, lat: float, lon: float, radius_km: float, limit: int | None = None
@@ -82,135 +195,86 @@ class MemoryGeoIndex:
 
         Equal distances are ordered by id; `limit` keeps only the first ones.
         """
-        _check_coordinates(lat, lon)
-        if not (math.isfinite(radius_km) and radius_km >= 0.0):
-            raise ValueError(f"radius_km must be finite and >= 0, got {radius_km!r}")
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit!r}")
-        if not self._positions or limit == 0:
-            return []
+        found = self.nearest(lat, lon, radius_km)
+        if limit is None:
+            return list(found)
+        return [item for item, _ in zip(found, range(limit), strict=False)]
 
-        self._rebuild_if_stale()
-        in_box = self._in_bounding_box(lat, lon, radius_km)
-        order, sphere_km = self._sphere_short_list(lat, lon, radius_km, in_box)
-        return self._exact_nearest(lat, lon, radius_km, limit, order, sphere_km)
-
-    def _rebuild_if_stale(self) -> None:
-        if not self._stale:
-            return
-        ids = sorted(self._positions)
-        coords = np.array([self._positions[i] for i in ids], dtype=np.float64)
-        self._ids = np.array(ids, dtype=np.int64)
-        self._lat = coords[:, 0]
-        self._lon = coords[:, 1]
-        self._lat_rad = np.radians(self._lat)
-        self._lon_rad = np.radians(self._lon)
-        self._cos_lat = np.cos(self._lat_rad)
-        self._tree = shapely.STRtree(shapely.points(self._lon, self._lat))
-        self._stale = False
-
-    def _in_bounding_box(
+    def nearest(
         self, lat: float, lon: float, radius_km: float
-    ) -> npt.NDArray[np.intp]:
-        boxes = [
-            shapely.box(west, south, east, north)
-            for west, south, east, north in _bounding_boxes(lat, lon, radius_km)
-        ]
-        found = [self._tree.query(box) for box in boxes]
-        return np.unique(np.concatenate(found)).astype(np.intp)
+    ) -> Iterator[tuple[int, float]]:
+        """Items within radius_km as (id, km), nearest first, read lazily.
 
-    def _sphere_short_list(
-        self, lat: float, lon: float, radius_km: float, indexes: npt.NDArray[np.intp]
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-        """Indexes that may lie within radius, by increasing sphere distance."""
-        sphere_km = self._haversine_km(lat, lon, indexes)
-        keep = sphere_km <= _max_sphere_km(radius_km)
-        indexes, sphere_km = indexes[keep], sphere_km[keep]
-        order = np.argsort(sphere_km)
-        return indexes[order], sphere_km[order]
+        Reading only the first few costs only a few exact geodesics, however
+        many items lie within the radius.
+        """
+        check_coordinates(lat, lon)
+        if not (math.isfinite(radius_km) and radius_km >= 0.0):
+            raise ValueError(f"radius_km must be finite and >= 0, got {radius_km!r}")
+        base, recent = self._snapshot()
+        return self._walk(base, recent, lat, lon, radius_km)
 
-    def _haversine_km(
-        self, lat: float, lon: float, indexes: npt.NDArray[np.intp]
-    ) -> npt.NDArray[np.float64]:
-        lat_rad, lon_rad = math.radians(lat), math.radians(lon)
-        half_dlat = (self._lat_rad[indexes] - lat_rad) / 2.0
-        half_dlon = (self._lon_rad[indexes] - lon_rad) / 2.0
-        h = (
-            np.sin(half_dlat) ** 2
-            + math.cos(lat_rad) * self._cos_lat[indexes] * np.sin(half_dlon) ** 2
-        )
-        result: npt.NDArray[np.float64] = (
-            2.0 * EARTH_MEAN_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-        )
-        return result
+    def _snapshot(self) -> tuple[_Snapshot, dict[int, tuple[float, float]]]:
+        with self._lock:
+            if self._base is None:
+                self._base = _Snapshot.build(self._positions)
+                self._recent = {}
+            return self._base, self._recent
 
-    def _exact_nearest(
-        self,
+    @staticmethod
+    def _walk(
+        snapshot: _Snapshot,
+        recent: dict[int, tuple[float, float]],
         lat: float,
         lon: float,
         radius_km: float,
-        limit: int | None,
-        order: npt.NDArray[np.intp],
-        sphere_km: npt.NDArray[np.float64],
-    ) -> list[tuple[int, float]]:
-        """Exact geodesics for the short list, stopping once `limit` are certain."""
-        # Max-heap of the best (km, id) so far, as negated pairs.
-        best: list[tuple[float, int]] = []
-        for index, rough_km in zip(order.tolist(), sphere_km.tolist(), strict=True):
-            if limit is not None and len(best) == limit:
-                worst_km = -best[0][0]
-                # Candidates come by increasing sphere distance, so no later one
-                # can be nearer than this bound: the answer is settled.
-                if rough_km > _max_sphere_km(worst_km):
-                    break
-            km = geodesic_km(lat, lon, float(self._lat[index]), float(self._lon[index]))
-            if km <= radius_km:
-                _keep_nearest(best, (-km, -int(self._ids[index])), limit)
-        nearest = sorted((-neg_km, -neg_id) for neg_km, neg_id in best)
-        return [(item_id, km) for km, item_id in nearest]
-
-
-def _keep_nearest(
-    best: list[tuple[float, int]], entry: tuple[float, int], limit: int | None
-) -> None:
-    if limit is None or len(best) < limit:
-        heapq.heappush(best, entry)
-    elif entry > best[0]:
-        heapq.heapreplace(best, entry)
-
-
-def _max_sphere_km(geodesic_km: float) -> float:
-    """The largest haversine distance an item this far along the geodesic can show."""
-    return (geodesic_km + SPHERE_ABSOLUTE_ERROR_KM) / (1.0 - SPHERE_RELATIVE_ERROR)
-
-
-def _bounding_boxes(
-    lat: float, lon: float, radius_km: float
-) -> list[tuple[float, float, float, float]]:
-    """(west, south, east, north) degree boxes holding every point within radius.
-
-    Two boxes when the circle crosses the antimeridian.
-    """
-    # The bounds below hold exactly; the margin only absorbs float rounding.
-    reach_km = radius_km * (1.0 + 1e-9) + SPHERE_ABSOLUTE_ERROR_KM
-    dlat = reach_km / KM_PER_LATITUDE_DEGREE_MIN
-    south, north = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
-    if south <= -90.0 or north >= 90.0:
-        return [(-180.0, south, 180.0, north)]
-
-    # A path of length r inside this band turns through at most r / (a cos φ)
-    # radians of longitude, φ being the band's latitude nearest a pole: parallels
-    # there are shortest, and never shorter than on a sphere of radius a.
-    poleward = math.radians(max(abs(south), abs(north)))
-    km_per_lon_degree = math.radians(WGS84_EQUATORIAL_RADIUS_KM) * math.cos(poleward)
-    dlon = reach_km / km_per_lon_degree
-    if dlon >= 180.0:
-        return [(-180.0, south, 180.0, north)]
-
-    west, east = lon - dlon, lon + dlon
-    boxes = [(max(west, -180.0), south, min(east, 180.0), north)]
-    if west < -180.0:
-        boxes.append((west + 360.0, south, 180.0, north))
-    if east > 180.0:
-        boxes.append((-180.0, south, east - 360.0, north))
-    return boxes
+    ) -> Iterator[tuple[int, float]]:
+        # Exact (km, id) of items read but not yet handed on; recent items are
+        # all read first, and their old places in the tree are skipped.
+        ready: list[tuple[float, int]] = []
+        if recent:
+            where = np.array(list(recent.values()), dtype=np.float64)
+            exact = geodesics_km(lat, lon, where[:, 0], where[:, 1])
+            for km, item_id in zip(exact.tolist(), recent, strict=True):
+                if km <= radius_km:
+                    heapq.heappush(ready, (km, item_id))
+        count = len(snapshot.ids)
+        if count == 0:
+            while ready:
+                km, item_id = heapq.heappop(ready)
+                yield item_id, km
+            return
+        target = unit_vectors(lat, lon)
+        # Anything farther on the sphere than this cannot be within radius.
+        bound = sphere_km_to_chord(max_sphere_km(radius_km))
+        read = 0
+        want = FIRST_BATCH
+        while True:
+            want = min(want, count)
+            chords, indexes = snapshot.tree.query(
+                target, k=want, distance_upper_bound=bound * (1 + 1e-12)
+            )
+            chords, indexes = np.atleast_1d(chords), np.atleast_1d(indexes)
+            found = int(np.count_nonzero(indexes < count))
+            new = indexes[read:found]
+            exact = geodesics_km(lat, lon, snapshot.lat[new], snapshot.lon[new])
+            for km, item_id in zip(
+                exact.tolist(), snapshot.ids[new].tolist(), strict=True
+            ):
+                if km <= radius_km and item_id not in recent:
+                    heapq.heappush(ready, (km, item_id))
+            read = found
+            exhausted = found < want or want == count
+            # Every unread item is at least this far on the sphere, so an item
+            # whose exact distance bounds a nearer sphere distance is settled.
+            frontier = (
+                math.inf if exhausted else float(chord_to_sphere_km(chords[found - 1]))
+            )
+            while ready and max_sphere_km(ready[0][0]) < frontier:
+                km, item_id = heapq.heappop(ready)
+                yield item_id, km
+            if exhausted:
+                return
+            want *= 4

@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -5,7 +6,7 @@ from geopy.distance import geodesic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matcher.geo import GeoIndex, MemoryGeoIndex, geodesic_km
+from services.matcher.geo import GeoIndex, MemoryGeoIndex, geodesic_km, geodesics_km
 
 JOLIETTE = (46.0239, -73.4428)
 BERTHIERVILLE = (46.0833, -73.1833)
@@ -16,10 +17,10 @@ Item = tuple[int, float, float]
 def brute_force(
     items: list[Item], lat: float, lon: float, radius_km: float, limit: int | None
 ) -> list[tuple[int, float]]:
-    """What the index must answer, from geopy over every item."""
+    """What the index must answer, from an exact geodesic to every item."""
     found = []
     for item_id, item_lat, item_lon in items:
-        km = geodesic((lat, lon), (item_lat, item_lon)).km
+        km = geodesic_km(lat, lon, item_lat, item_lon)
         if km <= radius_km:
             found.append((km, item_id))
     found.sort()
@@ -41,6 +42,32 @@ def wrap_lon(lon: float) -> float:
 
 def test_joliette_to_berthierville_is_about_21_km() -> None:
     assert geodesic_km(*JOLIETTE, *BERTHIERVILLE) == pytest.approx(21.14, abs=0.01)
+
+
+@settings(derandomize=True, database=None, deadline=None)
+@given(
+    a=st.tuples(st.floats(-90.0, 90.0), st.floats(-180.0, 180.0)),
+    b=st.tuples(st.floats(-90.0, 90.0), st.floats(-180.0, 180.0)),
+)
+def test_geodesics_agree_with_geopy_to_the_micrometre(
+    a: tuple[float, float], b: tuple[float, float]
+) -> None:
+    assert geodesic_km(*a, *b) == pytest.approx(geodesic(a, b).km, rel=0, abs=1e-9)
+    (many,) = geodesics_km(*a, [b[0]], [b[1]])
+    assert many == geodesic_km(*a, *b)
+
+
+def test_the_nearest_few_of_many_come_in_exact_order() -> None:
+    # 10,000 items on a 100 x 100 grid about 1 km apart around Joliette.
+    items = [
+        (n, JOLIETTE[0] + (n // 100 - 50) * 0.009, JOLIETTE[1] + (n % 100 - 50) * 0.013)
+        for n in range(10_000)
+    ]
+    index = MemoryGeoIndex(items)
+
+    first = list(itertools.islice(index.nearest(*JOLIETTE, radius_km=50), 3))
+
+    assert first == brute_force(items, *JOLIETTE, 50, 3)
 
 
 def test_finds_berthierville_from_joliette() -> None:
@@ -103,6 +130,27 @@ def test_added_items_are_found_and_moved() -> None:
     assert len(index) == 2
     assert index.within(*BERTHIERVILLE, radius_km=1) == [(1, 0.0), (2, 0.0)]
     assert index.within(*JOLIETTE, radius_km=1) == []
+
+
+def test_changes_after_a_build_are_seen_at_once_and_then_built_in() -> None:
+    items = [(n, JOLIETTE[0] + n * 0.001, JOLIETTE[1]) for n in range(1000)]
+    index = MemoryGeoIndex(items).build()
+    moved = [(n, BERTHIERVILLE[0] + n * 0.0001, BERTHIERVILLE[1]) for n in range(300)]
+
+    for item in moved[:10]:
+        index.add(*item)
+    assert index.within(*BERTHIERVILLE, radius_km=5) == brute_force(
+        moved[:10], *BERTHIERVILLE, 5, None
+    )
+
+    for item in moved[10:]:  # past COMPACT_AFTER: a new tree is built aside
+        index.add(*item)
+    expected = brute_force(moved + items[300:], *JOLIETTE, 60, None)
+    assert index.within(*JOLIETTE, radius_km=60) == expected
+    assert index.compacted().within(*JOLIETTE, radius_km=60) == expected
+    assert index.within(*BERTHIERVILLE, radius_km=5, limit=4) == brute_force(
+        moved, *BERTHIERVILLE, 5, 4
+    )
 
 
 @pytest.mark.parametrize("lon", [180.0, -180.0, 179.99, -179.99])
