@@ -44,6 +44,10 @@ def make_engine(url: str) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in make_url(url).query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    # Glanage's queries are short and indexed; PostgreSQL's JIT compiler costs
+    # them milliseconds once a table grows past its cost threshold (the
+    # matcher's KNN query at 60,000 organizations, DESIGN §7) and never pays.
+    connect_args["options"] = "-c jit=off"
     # Pre-ping: a connection PostgreSQL dropped (a restart, a failover) is
     # replaced before use instead of failing the request that drew it.
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)

@@ -162,6 +162,10 @@ class Organization(Base):
     channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["sms"])
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every change moves it: the matcher's in-memory index reads only what moved.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        default=utcnow, onupdate=utcnow, index=True
+    )
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="organization")
 
@@ -298,7 +302,9 @@ class Claim(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     surplus_id: Mapped[int] = mapped_column(ForeignKey("surpluses.id"), index=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id"), index=True
+    )
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
     requested_kg: Mapped[float | None]  # None: "all that remains"
     quantity_kg: Mapped[float]

@@ -6,25 +6,27 @@ the organizations, asks them, and writes what was decided with its reasons.
 
 from __future__ import annotations
 
+import itertools
+import threading
 from datetime import UTC, datetime, time, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Engine, bindparam, select
+from sqlalchemy.orm import Session
 
-from services.matcher import geo, postgis, scoring
+from services.matcher import facts, geo, postgis, scoring
 from shared.config import Settings
 from shared.events import emit
 from shared.models import (
-    Claim,
     Match,
-    Offer,
     Organization,
     Surplus,
     SurplusStatus,
 )
 
-# How far back no-shows and declines count (before the week's start).
-HISTORY = timedelta(days=scoring.RELIABILITY_DAYS)
+# A surplus is ranked against the organizations nearest to it able to take it,
+# as many as this many waves offer; far more than a surplus ever needs.
+SHORTLIST_WAVES = 10
 
 
 def week_start(now: datetime) -> datetime:
@@ -34,36 +36,67 @@ def week_start(now: datetime) -> datetime:
 
 
 class OrganizationIndex:
-    """The in-memory geo index over active organizations, rebuilt on change."""
+    """The in-memory geo index of organizations, one per database.
+
+    Built in full on first use; afterwards each ranking reads only the
+    organizations changed in the last CHANGES_WINDOW (an indexed range on
+    updated_at, usually empty) and moves them in the index, which rebuilds
+    its tree in the background. A change is therefore seen by the next
+    ranking, and no ranking waits for a rebuild.
+    """
+
+    # Longer than any transaction that changes an organization, so one that
+    # commits late, with an earlier updated_at, is still read.
+    CHANGES_WINDOW = timedelta(seconds=60)
 
     def __init__(self) -> None:
-        self._key: tuple[int, int | None] | None = None
-        self._index: geo.MemoryGeoIndex | None = None
+        self._indexes: WeakKeyDictionary[Engine, geo.MemoryGeoIndex] = (
+            WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
 
     def get(self, session: Session) -> geo.MemoryGeoIndex:
-        key = session.execute(
-            select(func.count(Organization.id), func.max(Organization.id))
-        ).one()
-        if self._index is None or tuple(key) != self._key:
-            rows = session.execute(
-                select(Organization.id, Organization.lat, Organization.lon)
-            ).all()
-            self._index = geo.MemoryGeoIndex((r.id, r.lat, r.lon) for r in rows)
-            self._key = (key[0], key[1])
-        return self._index
+        engine = session.get_bind().engine
+        index = self._indexes.get(engine)
+        if index is None:
+            with self._lock:
+                index = self._indexes.get(engine)
+                if index is None:
+                    index = self._load(session)
+                    self._indexes[engine] = index
+                    return index
+        since = datetime.now(UTC) - self.CHANGES_WINDOW
+        for row in session.connection().execute(_CHANGED, {"since": since}):
+            index.add(row.id, row.lat, row.lon)
+        return index
+
+    @staticmethod
+    def _load(session: Session) -> geo.MemoryGeoIndex:
+        rows = session.execute(
+            select(Organization.id, Organization.lat, Organization.lon)
+        ).all()
+        return geo.MemoryGeoIndex((r.id, r.lat, r.lon) for r in rows).build()
 
 
+_CHANGED = select(Organization.id, Organization.lat, Organization.lon).where(
+    Organization.updated_at >= bindparam("since", type_=Organization.updated_at.type)
+)
 ORGANIZATIONS = OrganizationIndex()
 
 
 def candidates_for(
-    session: Session, surplus: scoring.SurplusInfo, now: datetime
+    session: Session,
+    surplus: scoring.SurplusInfo,
+    now: datetime,
+    limit: int = postgis.MAX_CANDIDATES,
 ) -> list[scoring.Candidate]:
-    """Organizations near the surplus, from PostGIS or the in-memory index."""
+    """The `limit` nearest organizations able to take the surplus, and those
+    left out nearer than the last of them, from PostGIS or the in-memory index.
+    """
     since = week_start(now)
     if session.get_bind().dialect.name == "postgresql":
-        return postgis.candidates(session, surplus, since)
-    return _memory_candidates(session, surplus, since)
+        return postgis.candidates(session, surplus, since, limit)
+    return _memory_candidates(session, surplus, since, limit=limit)
 
 
 def _memory_candidates(
@@ -71,68 +104,36 @@ def _memory_candidates(
     surplus: scoring.SurplusInfo,
     since: datetime,
     index: OrganizationIndex | None = None,
+    limit: int = postgis.MAX_CANDIDATES,
 ) -> list[scoring.Candidate]:
     nearby = (
         (index or ORGANIZATIONS)
         .get(session)
-        .within(surplus.lat, surplus.lon, surplus.farm_radius_km)
+        .nearest(surplus.lat, surplus.lon, surplus.farm_radius_km)
     )
-    if not nearby:
-        return []
-    distances = dict(nearby)
-    ids = list(distances)
-    orgs = session.scalars(
-        select(Organization)
-        .where(Organization.id.in_(ids))
-        .options(selectinload(Organization.contacts))
-    ).all()
-    received = _received_since(session, ids, since)
-    last_served = _last_served(session, ids)
-    no_shows, declines = _history(session, ids, since - HISTORY)
-    return [
-        scoring.Candidate(
-            organization_id=org.id,
-            name=org.name,
-            distance_km=distances[org.id],
-            service_radius_km=org.service_radius_km,
-            weekly_capacity_kg=org.weekly_capacity_kg,
-            received_this_week_kg=received.get(org.id, 0.0),
-            cold_storage=org.cold_storage,
-            categories=frozenset(org.categories or ()),
-            priority=org.priority,
-            last_served_at=last_served.get(org.id),
-            active=org.active,
-            opted_out=bool(org.contacts) and all(c.opted_out for c in org.contacts),
-            no_shows=no_shows.get(org.id, 0),
-            declines=declines.get(org.id, 0),
+    shortlist = facts.Shortlist(surplus, limit)
+    # Facts are read for a few organizations at a time, nearest first, until
+    # enough of them can take the surplus.
+    batch = 3 * limit + 6
+    connection = session.connection()
+    while not shortlist.full:
+        distances = dict(itertools.islice(nearby, batch))
+        if not distances:
+            break
+        rows = connection.execute(
+            facts.BY_ID, {**facts.params(since), "ids": list(distances)}
         )
-        for org in orgs
-    ]
+        known = {row.id: row for row in rows}
+        for org_id, km in distances.items():
+            if org_id in known:  # else deleted since the index saw it
+                shortlist.consider(known[org_id], km)
+        batch *= 4
+    return shortlist.candidates()
 
 
-def _history(
-    session: Session, ids: list[int], since: datetime
-) -> tuple[dict[int, int], dict[int, int]]:
-    """Recent no-shows and declines per organization, for reliability."""
-    no_shows = session.execute(
-        select(Claim.organization_id, func.count())
-        .where(
-            Claim.organization_id.in_(ids),
-            Claim.outcome == "no_show",
-            Claim.created_at >= since,
-        )
-        .group_by(Claim.organization_id)
-    ).all()
-    declines = session.execute(
-        select(Offer.organization_id, func.count())
-        .where(
-            Offer.organization_id.in_(ids),
-            Offer.status == "declined",
-            Offer.responded_at >= since,
-        )
-        .group_by(Offer.organization_id)
-    ).all()
-    return {o: n for o, n in no_shows}, {o: n for o, n in declines}
+def shortlist_size(settings: Settings) -> int:
+    """How many organizations a surplus is ranked against: enough for ten waves."""
+    return SHORTLIST_WAVES * settings.wave_size
 
 
 def surplus_lat(surplus: Surplus) -> float:
@@ -141,37 +142,6 @@ def surplus_lat(surplus: Surplus) -> float:
 
 def surplus_lon(surplus: Surplus) -> float:
     return surplus.parcel.lon if surplus.parcel else surplus.farm.lon
-
-
-def _received_since(
-    session: Session, ids: list[int], since: datetime
-) -> dict[int, float]:
-    rows = session.execute(
-        select(Claim.organization_id, func.sum(Claim.quantity_kg))
-        .where(
-            Claim.organization_id.in_(ids),
-            Claim.status == "confirmed",
-            Claim.created_at >= since,
-        )
-        .group_by(Claim.organization_id)
-    ).all()
-    return {org_id: float(kg or 0) for org_id, kg in rows}
-
-
-def _last_served(session: Session, ids: list[int]) -> dict[int, datetime]:
-    rows = session.execute(
-        select(Claim.organization_id, func.max(Claim.created_at))
-        .where(Claim.organization_id.in_(ids), Claim.status == "confirmed")
-        .group_by(Claim.organization_id)
-    ).all()
-    return {org_id: _aware(at) for org_id, at in rows if at is not None}
-
-
-def _aware(value: datetime | str) -> datetime:
-    # func.max() bypasses the column type, so SQLite hands back naive text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def match_surplus(
@@ -187,7 +157,9 @@ def match_surplus(
         perishable=surplus.perishable,
         quantity_kg=surplus.remaining_kg,
     )
-    ranked, excluded = scoring.rank(info, candidates_for(session, info, now), now)
+    ranked, excluded = scoring.rank(
+        info, candidates_for(session, info, now, limit=shortlist_size(settings)), now
+    )
     for r in ranked:
         session.add(
             Match(

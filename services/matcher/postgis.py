@@ -1,167 +1,98 @@
-"""The candidate query in PostgreSQL + PostGIS: one round trip per list.
+"""The candidates in PostgreSQL + PostGIS: a KNN scan, nearest first.
 
-KNN (`<->`) orders by distance on the GiST index and `ST_DWithin` on
-geography bounds the farm's radius; capacity left this week, accepted
-categories, the organization's own radius, cold storage and opt-outs are
-filtered in the same query. A second query lists the nearby organizations
-that fail those filters, so the panel can say why they were left out.
-Distances are then recomputed with geopy's geodesic, exactly as the
-in-memory index does, so both engines rank the same way.
+`ORDER BY location <-> point LIMIT n` walks the GiST index nearest first and
+stops after n rows, whatever the table's size; the organizations' facts
+(services.matcher.facts) are computed for those rows only. There is
+deliberately no WHERE: with a radius condition the planner prefers reading
+every organization in the radius's box and sorting them, which costs
+milliseconds in a dense region. The radius and the filters are applied to
+what the scan returns, by the same Shortlist the in-memory engine uses, and
+the scan is read again, four times longer, until the answer is certain.
+
+`<->` orders by distance on a sphere; distances are recomputed as exact
+geodesics, and a row is only used once no unread row can be nearer
+(DESIGN §7).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import functools
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
-    Boolean,
-    ColumnElement,
-    and_,
-    case,
+    Float,
+    Select,
+    bindparam,
     cast,
     column,
-    false,
     func,
-    not_,
-    or_,
+    literal_column,
     select,
-    text,
-    true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from services.matcher import scoring
-from services.matcher.geo import geodesic_km
-from shared.models import Claim, Contact, Offer, Organization
+from services.matcher import facts, geo, scoring
 
-# How many organizations one surplus considers at most, nearest first. A
-# province-wide network has far fewer than this within a farm's radius.
-MAX_CANDIDATES = 500
-# Left-out organizations recorded for the coordinator, nearest first.
-MAX_EXCLUDED = 50
+# How many organizations one surplus is ranked against by default, nearest
+# first (the matcher asks for matching.shortlist_size: ten waves' worth).
+MAX_CANDIDATES = 30
+MAX_EXCLUDED = facts.Shortlist.MAX_EXCLUDED
 
 LOCATION = column("location", Geography("POINT", 4326))
+_POINT = cast(
+    func.ST_SetSRID(
+        func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)),
+        4326,
+    ),
+    Geography,
+)
+_SPHERE_M = LOCATION.op("<->", return_type=Float)(_POINT)
+# Built once, with bound parameters: building costs more than running it.
+_NEAREST = (
+    select(*facts.COLUMNS, _SPHERE_M.label("sphere_m"))
+    .select_from(facts.ORG)
+    .order_by(_SPHERE_M)
+)
 
 
-def _point(lat: float, lon: float) -> ColumnElement[Any]:
-    return cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
-
-
-def _facts(since: datetime) -> tuple[Any, Any, Any, Any, Any]:
-    received = (
-        select(Claim.organization_id, func.sum(Claim.quantity_kg).label("kg"))
-        .where(Claim.status == "confirmed", Claim.created_at >= since)
-        .group_by(Claim.organization_id)
-        .subquery()
-    )
-    served = (
-        select(Claim.organization_id, func.max(Claim.created_at).label("at"))
-        .where(Claim.status == "confirmed")
-        .group_by(Claim.organization_id)
-        .subquery()
-    )
-    reachable = (
-        select(
-            Contact.organization_id,
-            func.bool_and(Contact.opted_out_at.is_not(None)).label("all_out"),
-        )
-        .where(Contact.organization_id.is_not(None))
-        .group_by(Contact.organization_id)
-        .subquery()
-    )
-    history_since = since - timedelta(days=scoring.RELIABILITY_DAYS)
-    no_shows = (
-        select(Claim.organization_id, func.count().label("n"))
-        .where(Claim.outcome == "no_show", Claim.created_at >= history_since)
-        .group_by(Claim.organization_id)
-        .subquery()
-    )
-    declines = (
-        select(Offer.organization_id, func.count().label("n"))
-        .where(Offer.status == "declined", Offer.responded_at >= history_since)
-        .group_by(Offer.organization_id)
-        .subquery()
-    )
-    return received, served, reachable, no_shows, declines
+@functools.cache
+def nearest(scan: int) -> Select[Any]:
+    """The scan of `scan` rows. The LIMIT is written out, not bound: psycopg
+    prepares a statement run often, and PostgreSQL's generic plan for an
+    unknown LIMIT sorts the whole table instead of walking the index.
+    """
+    return _NEAREST.limit(literal_column(str(int(scan))))
 
 
 def candidates(
     session: Session,
     surplus: scoring.SurplusInfo,
     since: datetime,
+    limit: int = MAX_CANDIDATES,
 ) -> list[scoring.Candidate]:
-    """Nearby organizations: the eligible ones and the nearest left out."""
-    # The planner's JIT costs more than this indexed query (DESIGN §7).
-    session.execute(text("SET LOCAL jit = off"))
-    point = _point(surplus.lat, surplus.lon)
-    received, served, reachable, no_shows, declines = _facts(since)
-    org = Organization.__table__
-    location = LOCATION  # generated by the database, not mapped (migration 0002)
-    received_kg = func.coalesce(received.c.kg, 0.0)
-    opted_out = func.coalesce(reachable.c.all_out, false())
-    categories = cast(org.c.categories, JSONB)
-    eligible = and_(
-        org.c.active,
-        not_(opted_out),
-        or_(
-            func.jsonb_array_length(categories) == 0,
-            categories.op("?", return_type=Boolean)(surplus.category),
-        ),
-        func.ST_DWithin(location, point, org.c.service_radius_km * 1000.0),
-        org.c.weekly_capacity_kg - received_kg > 0,
-        org.c.cold_storage.is_(True) if surplus.perishable else true(),
-    )
-    base = (
-        select(
-            org.c.id,
-            org.c.name,
-            org.c.lat,
-            org.c.lon,
-            org.c.service_radius_km,
-            org.c.weekly_capacity_kg,
-            org.c.cold_storage,
-            org.c.categories,
-            org.c.priority,
-            org.c.active,
-            received_kg.label("received_kg"),
-            served.c.at.label("last_served_at"),
-            opted_out.label("opted_out"),
-            func.coalesce(no_shows.c.n, 0).label("no_shows"),
-            func.coalesce(declines.c.n, 0).label("declines"),
-            case((eligible, True), else_=False).label("eligible"),
-        )
-        .select_from(org.outerjoin(received, received.c.organization_id == org.c.id))
-        .outerjoin(served, served.c.organization_id == org.c.id)
-        .outerjoin(reachable, reachable.c.organization_id == org.c.id)
-        .outerjoin(no_shows, no_shows.c.organization_id == org.c.id)
-        .outerjoin(declines, declines.c.organization_id == org.c.id)
-        .where(func.ST_DWithin(location, point, surplus.farm_radius_km * 1000.0))
-        .order_by(location.op("<->")(point), org.c.id)
-    )
-    rows = [
-        *session.execute(base.where(eligible).limit(MAX_CANDIDATES)),
-        *session.execute(base.where(not_(eligible)).limit(MAX_EXCLUDED)),
-    ]
-    return [_candidate(row, surplus) for row in rows]
-
-
-def _candidate(row: Any, surplus: scoring.SurplusInfo) -> scoring.Candidate:
-    return scoring.Candidate(
-        organization_id=row.id,
-        name=row.name,
-        distance_km=geodesic_km(surplus.lat, surplus.lon, row.lat, row.lon),
-        service_radius_km=row.service_radius_km,
-        weekly_capacity_kg=row.weekly_capacity_kg,
-        received_this_week_kg=float(row.received_kg),
-        cold_storage=row.cold_storage,
-        categories=frozenset(row.categories or ()),
-        priority=row.priority,
-        last_served_at=row.last_served_at,
-        active=row.active,
-        opted_out=bool(row.opted_out),
-        no_shows=int(row.no_shows),
-        declines=int(row.declines),
-    )
+    """The `limit` nearest eligible organizations, then the nearer left out."""
+    connection = session.connection()
+    values = {**facts.params(since), "lat": surplus.lat, "lon": surplus.lon}
+    # Anything farther than this on the sphere is beyond the farm's radius.
+    reach_m = geo.max_sphere_km(surplus.farm_radius_km) * 1000.0
+    scan = 3 * limit + 6
+    while True:
+        rows = connection.execute(nearest(scan), values).all()
+        exhausted = len(rows) < scan or (bool(rows) and rows[-1].sphere_m > reach_m)
+        # Unread rows are at least as far on the sphere as the last one read.
+        frontier_km = float("inf") if exhausted else rows[-1].sphere_m / 1000.0
+        km = geo.geodesics_km(
+            surplus.lat, surplus.lon, [r.lat for r in rows], [r.lon for r in rows]
+        ).tolist()
+        shortlist = facts.Shortlist(surplus, limit)
+        for d, _, row in sorted(
+            (d, row.id, row) for d, row in zip(km, rows, strict=True)
+        ):
+            if d > surplus.farm_radius_km or geo.max_sphere_km(d) >= frontier_km:
+                break
+            shortlist.consider(row, d)
+        if shortlist.full or exhausted:
+            return shortlist.candidates()
+        scan *= 4
