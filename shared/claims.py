@@ -76,8 +76,9 @@ def claim(
             outcome = Outcome.NOTHING_LEFT
         return ClaimResult(outcome, 0.0, surplus.remaining_kg, None)
 
-    record = _record(session, surplus, organization, requested_kg, granted, via)
-    record.pickup_at = pickup_at
+    record = _record(
+        session, surplus, organization, requested_kg, granted, via, pickup_at
+    )
     capped = requested_kg is not None and granted < requested_kg - EPSILON_KG
     return ClaimResult(
         Outcome.CAPPED if capped else Outcome.GRANTED,
@@ -127,6 +128,7 @@ def _record(
     requested_kg: float | None,
     granted: float,
     via: str,
+    pickup_at: datetime | None = None,
 ) -> Claim:
     offer = session.scalar(
         select(Offer).where(
@@ -140,6 +142,8 @@ def _record(
         requested_kg=requested_kg,
         quantity_kg=round(granted, 2),
         via=via,
+        # In the INSERT, not set after it: that was one more UPDATE a claim.
+        pickup_at=pickup_at,
     )
     session.add(record)
     if offer is not None:
