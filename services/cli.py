@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 import sys
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -141,11 +140,12 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 @click.option("--interval", default=0.5, show_default=True, type=float)
 def relay(once: bool, interval: float) -> None:
     """Publish outbox events to their RQ queues; give stranded messages a job."""
-    from shared.relay import Sweeper, publish_pending
+    from shared.relay import Sweeper, Wakeup, publish_pending
 
     runtime = _runtime()
     log = logging.getLogger("glanage.relay")
     sweep = Sweeper(runtime)
+    wakeup = Wakeup(runtime, interval)
     while True:
         try:
             sweep()
@@ -161,7 +161,7 @@ def relay(once: bool, interval: float) -> None:
             click.echo(f"published {published}")
             return
         if not published:
-            time.sleep(interval)
+            wakeup.wait()
 
 
 @main.group()
