@@ -127,12 +127,39 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     unknown = set(names) - set(QUEUE_NAMES)
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}")
+    _warm_up(runtime, names)
     # SimpleWorker runs jobs in this process: no fork per job, and the
     # database pool is never shared across a fork.
     rq_worker = SimpleWorker(
         [runtime.queue(n) for n in names], connection=runtime.redis
     )
     rq_worker.work(burst=burst, with_scheduler=True)
+
+
+# What each queue's jobs import: loaded before the first job, not by it.
+_HANDLER_MODULES = {
+    "matcher": ("services.matcher.jobs", "services.matcher.postgis"),
+    "notifier": ("services.notifier.jobs", "services.notifier.transports"),
+}
+
+
+def _warm_up(runtime: runtime_module.Runtime, names: tuple[str, ...]) -> None:
+    """Import the jobs' modules and open a database connection at start.
+
+    Otherwise the first job of each worker paid for them (geo libraries, the
+    Twilio client, a first connection: ~2.8 s on 2 cores, measured by
+    bench.end_to_end), and the first announcements after a deploy waited
+    that long for their offers.
+    """
+    import importlib
+
+    from sqlalchemy import text
+
+    for name in names:
+        for module in _HANDLER_MODULES.get(name, ()):
+            importlib.import_module(module)
+    with runtime.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 @main.command()
