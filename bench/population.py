@@ -75,14 +75,23 @@ def _near(rng: random.Random, km: float) -> tuple[float, float]:
     )
 
 
-def populate(session: Session, farms: int, organizations: int, seed: int = 7) -> People:
-    """Add `farms` farms (two parcels, one phone each) and `organizations`
-    organizations (one SMS contact each) within ~25 km of Joliette."""
+def populate(
+    session: Session,
+    farms: int,
+    organizations: int,
+    seed: int = 7,
+    *,
+    farm_km: float = 25,
+    org_km: float = 25,
+) -> People:
+    """Add `farms` farms (two parcels, one phone each) within `farm_km` of
+    Joliette and `organizations` organizations (one SMS contact each, a 20 to
+    40 km service radius) within `org_km`."""
     rng = random.Random(seed)  # nosec B311 # repeatable bench data, not secrets
     farm_numbers = phones(farms)
     org_numbers = phones(organizations, start=farms)
     for n, number in enumerate(farm_numbers):
-        lat, lon = _near(rng, 25)
+        lat, lon = _near(rng, farm_km)
         farm = Farm(
             name=f"Ferme banc d'essai {n + 1}",
             municipality="Joliette",
@@ -106,14 +115,14 @@ def populate(session: Session, farms: int, organizations: int, seed: int = 7) ->
         session.add(farm)
     orgs = []
     for n, number in enumerate(org_numbers):
-        lat, lon = _near(rng, 25)
+        lat, lon = _near(rng, org_km)
         org = Organization(
             name=f"Organisme banc d'essai {n + 1}",
             kind="cuisine collective",
             municipality="Joliette",
             lat=lat,
             lon=lon,
-            service_radius_km=40.0,
+            service_radius_km=float(rng.choice([20, 25, 30, 35, 40])),
             weekly_capacity_kg=1_000_000.0,  # never the reason an offer stops
             cold_storage=True,
             categories=[],
