@@ -154,12 +154,18 @@ def _warm_up(runtime: runtime_module.Runtime, names: tuple[str, ...]) -> None:
     import importlib
 
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     for name in names:
         for module in _HANDLER_MODULES.get(name, ()):
             importlib.import_module(module)
-    with runtime.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+    try:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DBAPIError:
+        # The database is away (restarting): the worker still starts, and
+        # its jobs wait for it as they always did.
+        logging.getLogger("glanage.worker").warning("worker.warm_up_no_database")
 
 
 @main.command()
