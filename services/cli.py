@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 import sys
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +127,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     unknown = set(names) - set(QUEUE_NAMES)
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}")
+    _warm_up(runtime, names)
     # SimpleWorker runs jobs in this process: no fork per job, and the
     # database pool is never shared across a fork.
     rq_worker = SimpleWorker(
@@ -136,16 +136,49 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     rq_worker.work(burst=burst, with_scheduler=True)
 
 
+# What each queue's jobs import: loaded before the first job, not by it.
+_HANDLER_MODULES = {
+    "matcher": ("services.matcher.jobs", "services.matcher.postgis"),
+    "notifier": ("services.notifier.jobs", "services.notifier.transports"),
+}
+
+
+def _warm_up(runtime: runtime_module.Runtime, names: tuple[str, ...]) -> None:
+    """Import the jobs' modules and open a database connection at start.
+
+    Otherwise the first job of each worker paid for them (geo libraries, the
+    Twilio client, a first connection: ~2.8 s on 2 cores, measured by
+    bench.end_to_end), and the first announcements after a deploy waited
+    that long for their offers.
+    """
+    import importlib
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    for name in names:
+        for module in _HANDLER_MODULES.get(name, ()):
+            importlib.import_module(module)
+    try:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DBAPIError:
+        # The database is away (restarting): the worker still starts, and
+        # its jobs wait for it as they always did.
+        logging.getLogger("glanage.worker").warning("worker.warm_up_no_database")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Publish what is pending, then stop.")
 @click.option("--interval", default=0.5, show_default=True, type=float)
 def relay(once: bool, interval: float) -> None:
     """Publish outbox events to their RQ queues; give stranded messages a job."""
-    from shared.relay import Sweeper, publish_pending
+    from shared.relay import Sweeper, Wakeup, publish_pending
 
     runtime = _runtime()
     log = logging.getLogger("glanage.relay")
     sweep = Sweeper(runtime)
+    wakeup = Wakeup(runtime, interval)
     while True:
         try:
             sweep()
@@ -161,7 +194,7 @@ def relay(once: bool, interval: float) -> None:
             click.echo(f"published {published}")
             return
         if not published:
-            time.sleep(interval)
+            wakeup.wait()
 
 
 @main.group()

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, inspect, select, update
 from sqlalchemy.orm import Session
 
 from shared.events import emit
@@ -67,17 +67,16 @@ def claim(
     granted = _take_exact(session, surplus_id, requested_kg)
     if granted is None:
         granted = _take_all_remaining(session, surplus_id)
-    surplus = session.get(Surplus, surplus_id, populate_existing=True)
-    if surplus is None:
-        raise LookupError(surplus_id)
+    surplus = _fresh(session, surplus_id)
     if granted is None:
         outcome = Outcome.NOTHING_LEFT if surplus.is_open else Outcome.CLOSED
         if surplus.status == SurplusStatus.CLAIMED:
             outcome = Outcome.NOTHING_LEFT
         return ClaimResult(outcome, 0.0, surplus.remaining_kg, None)
 
-    record = _record(session, surplus, organization, requested_kg, granted, via)
-    record.pickup_at = pickup_at
+    record = _record(
+        session, surplus, organization, requested_kg, granted, via, pickup_at
+    )
     capped = requested_kg is not None and granted < requested_kg - EPSILON_KG
     return ClaimResult(
         Outcome.CAPPED if capped else Outcome.GRANTED,
@@ -85,6 +84,28 @@ def claim(
         surplus.remaining_kg,
         record,
     )
+
+
+def _fresh(session: Session, surplus_id: int) -> Surplus:
+    """The surplus as the database has it now (the UPDATE above changed it
+    behind the session's back).
+
+    A surplus the caller already holds gets its columns read again, and
+    keeps what was loaded with it: the webhook reads it with its farm and
+    parcel for the confirmation, and `populate_existing` dropped those, so
+    each came back as one more query.
+    """
+    known = session.identity_map.get(session.identity_key(Surplus, surplus_id))
+    if isinstance(known, Surplus):
+        session.refresh(known, attribute_names=_SURPLUS_COLUMNS)
+        return known
+    surplus = session.get(Surplus, surplus_id)
+    if surplus is None:
+        raise LookupError(surplus_id)
+    return surplus
+
+
+_SURPLUS_COLUMNS = [column.key for column in inspect(Surplus).column_attrs]
 
 
 def _open(surplus_id: int) -> tuple[ColumnElement[bool], ...]:
@@ -127,6 +148,7 @@ def _record(
     requested_kg: float | None,
     granted: float,
     via: str,
+    pickup_at: datetime | None = None,
 ) -> Claim:
     offer = session.scalar(
         select(Offer).where(
@@ -140,6 +162,8 @@ def _record(
         requested_kg=requested_kg,
         quantity_kg=round(granted, 2),
         via=via,
+        # In the INSERT, not set after it: that was one more UPDATE a claim.
+        pickup_at=pickup_at,
     )
     session.add(record)
     if offer is not None:

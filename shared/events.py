@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.models import Event, ProcessedEvent
@@ -54,20 +53,19 @@ def emit(session: Session, kind: str, **payload: Any) -> Event:
 
 
 def consume_once(session: Session, consumer: str, event_id: int) -> bool:
-    """Claim the right to handle this event; False when it was handled before."""
-    seen = session.scalar(
-        select(ProcessedEvent.event_id).where(
-            ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == event_id
-        )
-    )
-    if seen is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(ProcessedEvent).values(consumer=consumer, event_id=event_id)
-            )
-    except IntegrityError:
-        # Another worker took it between our read and our insert.
-        return False
-    return True
+    """Claim the right to handle this event; False when it was handled before.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a row back means it is ours. (It
+    was a read, a savepoint, an insert and a release: four round trips in
+    every job.) A concurrent worker holding the same key makes this wait for
+    its commit, then get nothing, as the insert and its IntegrityError did.
+    """
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    taken = session.execute(
+        insert_(ProcessedEvent)
+        .values(consumer=consumer, event_id=event_id)
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(ProcessedEvent.event_id)
+    ).first()
+    return taken is not None

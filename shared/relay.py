@@ -9,12 +9,15 @@ job per queue, and consumers ignore event ids they already handled.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from datetime import timedelta
 
+import psycopg
 from rq import Retry
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 
 from shared.db import transaction
 from shared.events import HANDLERS, ROUTES
@@ -25,6 +28,8 @@ from shared.runtime import Runtime
 log = logging.getLogger(__name__)
 
 CHANGES_CHANNEL = "glanage:changes"
+# PostgreSQL NOTIFY channel of the trigger on events (migration 0006).
+OUTBOX_CHANNEL = "glanage_outbox"
 
 # Retries for a consumer that failed on something transient (database restart).
 EVENT_RETRY = Retry(max=3, interval=[5, 30, 120])
@@ -130,3 +135,51 @@ class Sweeper:
             return 0
         self._next = time.monotonic() + self.every
         return sweep_messages(self.runtime)
+
+
+class Wakeup:
+    """How the relay waits when the outbox is empty: until a transaction that
+    wrote events commits, or `interval` seconds at most.
+
+    On PostgreSQL a trigger on events NOTIFYs OUTBOX_CHANNEL (delivered at
+    commit); the relay LISTENs on a connection of its own, so an event leaves
+    within a round trip of its commit instead of half an interval later on
+    average. The poll stays as the fallback: a notice lost while that
+    connection was down is found by the next poll, and the connection is made
+    again on the next wait. On SQLite this is a plain sleep.
+    """
+
+    def __init__(self, runtime: Runtime, interval: float) -> None:
+        self.interval = interval
+        url = make_url(runtime.settings.database_url)
+        self._conninfo: str | None = None
+        if url.get_backend_name() == "postgresql":
+            plain = url.set(drivername="postgresql")
+            self._conninfo = plain.render_as_string(hide_password=False)
+        self._connection: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def wait(self) -> None:
+        if self._conninfo is None:
+            time.sleep(self.interval)
+            return
+        try:
+            if self._connection is None:
+                self._connection = psycopg.connect(
+                    self._conninfo, autocommit=True, connect_timeout=5
+                )
+                self._connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                return  # events may have committed before LISTEN: poll now
+            for _notice in self._connection.notifies(
+                timeout=self.interval, stop_after=1
+            ):
+                pass
+        except psycopg.Error:
+            # The database is away: wait as the poll would, connect next time.
+            self.close()
+            time.sleep(self.interval)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._connection.close()
+            self._connection = None

@@ -40,6 +40,9 @@ class FakeTwilio:
     # Seconds a "timeout" or "hang" answer waits: longer than the client's.
     slow_seconds: float = 3.0
     accepted: list[dict[str, Any]] = field(default_factory=list)
+    # time.monotonic() when each accepted message arrived, same order as
+    # `accepted` (bench.end_to_end measures announcement-to-offer with it).
+    accepted_at: list[float] = field(default_factory=list)
     forms: list[dict[str, str]] = field(default_factory=list)  # every create
     requests: int = 0
     # Set when a create request arrives: a test can kill the sender right then.
@@ -104,6 +107,7 @@ class FakeTwilio:
     # ---- the API -------------------------------------------------------------
 
     def _create(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
+        arrived = time.monotonic()
         to = form.get("To", "")
         with self._lock:
             self.requests += 1
@@ -132,6 +136,7 @@ class FakeTwilio:
         }
         with self._lock:
             self.accepted.append(record)
+            self.accepted_at.append(arrived)
         if fault == "timeout":  # taken, but the answer arrives too late
             time.sleep(self.slow_seconds)
         _answer(handler, 201, record)

@@ -10,6 +10,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from shared import seed
+from shared.runtime import Runtime
 from tests.conftest import FARMER, Twilio
 
 
@@ -185,3 +186,23 @@ def test_organizations_racing_by_sms_never_oversell(
     assert sum(granted) == 200 and sorted(granted) == [20] + [30] * 6
     sorry = [a for a in answers if "tout réservé" in a or "all been claimed" in a]
     assert len(sorry) == len(phones) - 7
+
+
+def test_a_complete_announcement_leaves_nothing_pending(
+    twilio: Twilio, runtime: Runtime
+) -> None:
+    from sqlalchemy import func, select
+
+    from shared.models import PendingAnnouncement
+
+    def pending() -> int:
+        with runtime.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(
+                PendingAnnouncement)) or 0)  # fmt: skip
+
+    assert "Merci" in twilio.reply(FARMER, "DISPO P1 courges 500 kg")
+    assert pending() == 0  # complete at once: never stored as pending
+    twilio.reply(FARMER, "DISPO carottes 300 kg")  # which parcel?
+    assert pending() == 1
+    assert "Merci" in twilio.reply(FARMER, "P2")
+    assert pending() == 0  # completed: cleared
