@@ -6,8 +6,8 @@ for a rollback), instead of finding the events at its next poll, up to
 `glanage relay --interval` (0.5 s) later. A statement-level trigger costs the
 writers no round trip; SQLite (the embedded demo) keeps polling.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04 03:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
