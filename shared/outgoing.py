@@ -23,7 +23,8 @@ from shared.tokens import sign_optout
 
 log = logging.getLogger(__name__)
 
-# The From of an SMS as stored; Twilio sends from TWILIO_FROM or the service.
+# The From of an SMS as stored; Twilio sends from the service, or from the
+# number of the TWILIO_FROM pool that always texts this recipient.
 SMS_SENDER = "glanage"
 # The loop guard's window: two automatic systems answering each other send
 # the same text again and again within it.

@@ -332,8 +332,10 @@ def deliver(runtime: Runtime, message_id: int) -> str:
             return waiting.status if waiting else "missing"
         transport = transports[waiting.channel]
         urgent = waiting.offer_id is None  # people's answers before bulk offers
-    if transport.sender:
-        runtime.throttle().wait_turn(transport.sender, urgent=urgent)
+        # A pool's number is chosen by recipient; the throttle holds per number.
+        sender = transport.sender_for(waiting.to_addr)
+    if sender:
+        runtime.throttle().wait_turn(sender, urgent=urgent)
 
     with transaction(runtime.sessions) as session:
         tries = session.scalar(
@@ -357,6 +359,7 @@ def deliver(runtime: Runtime, message_id: int) -> str:
             message.to_addr,
             message.body,
             message.subject,
+            sender=sender or "",
             **_email_parts(runtime, session, message),
         )
         first_try = message.created_at
