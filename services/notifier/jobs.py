@@ -336,6 +336,12 @@ def deliver_many(runtime: Runtime, message_ids: list[int]) -> None:
             del busy[message_id]
             todo.append(message_id)
         if not todo:
+            if runtime.queue("notifier").count:
+                # Other jobs wait (other numbers, people's answers): let them
+                # go first, and these after them, instead of sleeping here.
+                # They are still queued, so whichever job takes one sends it.
+                _enqueue_batch(runtime, sorted(busy))
+                return
             time.sleep(max(0.0, min(busy.values()) - now))
             continue
         chunk = [todo.popleft() for _ in range(min(CHUNK, len(todo)))]
@@ -551,6 +557,14 @@ def _record_sent(runtime: Runtime, sent: list[tuple[int, str]]) -> None:
         )
     for message_id, _ in sent:
         log_event(log, "message.sent", message_id=message_id, channel="sms")
+
+
+def _enqueue_batch(runtime: Runtime, message_ids: list[int]) -> None:
+    runtime.queue("notifier").enqueue(
+        "services.notifier.jobs.deliver_batch",
+        message_ids,
+        description=f"{len(message_ids)} texts waiting for their number",
+    )
 
 
 def deliver_batch(message_ids: list[int]) -> None:
