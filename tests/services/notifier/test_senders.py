@@ -9,13 +9,18 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from services.notifier import jobs, senders, transports
-from shared import config
+from shared import compose, config, outgoing
+from shared.db import transaction
+from shared.models import Contact, Farm, Message, Offer, Organization, utcnow
 from shared.runtime import Runtime
 from shared.throttle import Throttle
+from tests.conftest import announce_kg
 from tests.fake_twilio import FakeTwilio
 from tests.services.notifier.test_delivery import queued
 
@@ -170,3 +175,95 @@ def test_a_messaging_service_picks_its_own_numbers(
     assert jobs.deliver(runtime, queued(runtime)) == "sent"
     assert twilio_api.forms[0]["MessagingServiceSid"] == "MG1"
     assert "From" not in twilio_api.forms[0]
+
+
+# ---- offers in batches ------------------------------------------------------------
+
+
+def _offers(runtime: Runtime, recipients: list[str]) -> list[int]:
+    """A queued offer text to each recipient (bulk: it has an offer)."""
+    with transaction(runtime.sessions) as session:
+        farm = session.scalars(select(Farm)).first()
+        assert farm is not None
+        surplus = announce_kg(session, farm, 300, date.today() + timedelta(days=2))
+        session.flush()
+        ids = []
+        for n, to in enumerate(recipients):
+            org = Organization(
+                name=f"Org {n}", municipality="Joliette", lat=46, lon=-73
+            )
+            session.add(org)
+            session.flush()
+            contact = Contact(name=f"C {n}", organization_id=org.id, phone=to)
+            offer = Offer(surplus_id=surplus.id, organization_id=org.id)
+            session.add_all([contact, offer])
+            session.flush()
+            message = outgoing.queue(
+                session,
+                contact,
+                "sms",
+                compose.offer(surplus, "fr", link=f"https://glanage.test/r/{n}"),
+                runtime.settings,
+                surplus_id=surplus.id,
+                offer_id=offer.id,
+            )
+            assert message is not None
+            session.flush()
+            ids.append(message.id)
+    return ids
+
+
+def test_offers_in_a_batch_go_once_each_busy_numbers_wait_their_turn(
+    runtime: Runtime, twilio_api: FakeTwilio
+) -> None:
+    _use_twilio(runtime, twilio_api, ",".join(POOL))
+    runtime.settings = replace(runtime.settings, sms_per_second=20)
+    runtime._throttle = Throttle(runtime.redis, 20)
+    same_number = [to for to in RECIPIENTS if senders.sender_for(POOL, to) == POOL[0]]
+    recipients = same_number[:3] + [
+        to for to in RECIPIENTS[:60] if senders.sender_for(POOL, to) != POOL[0]
+    ]
+    ids = _offers(runtime, recipients)
+    with transaction(runtime.sessions) as session:  # one texted STOP meanwhile
+        stopped = session.scalar(select(Contact).where(Contact.phone == recipients[-1]))
+        assert stopped is not None
+        stopped.opted_out_at = utcnow()
+
+    jobs.deliver_many(runtime, ids + ids[:5])  # some named twice: sent once
+    jobs.deliver_many(runtime, ids)  # and a job run again sends nothing
+
+    sent_to = Counter(m["to"] for m in twilio_api.accepted)
+    assert sent_to == Counter(recipients[:-1])  # each once, the stopped one never
+    assert all(
+        m["from"] == senders.sender_for(POOL, m["to"]) for m in twilio_api.accepted
+    )
+    with runtime.sessions() as session:
+        messages = session.scalars(select(Message).where(Message.id.in_(ids))).all()
+        by_id = {m.id: m for m in messages}
+        assert {by_id[i].status for i in ids[:-1]} == {"sent"}
+        assert by_id[ids[-1]].status == "failed"
+        assert all(by_id[i].provider_id for i in ids[:-1])
+        assert {m.attempts for m in messages} == {1}
+        offers = session.scalars(
+            select(Offer.status).where(Offer.id.in_([m.offer_id for m in messages]))
+        ).all()
+        assert Counter(offers) == Counter({"sent": len(ids) - 1, "failed": 1})
+
+
+def test_twilio_failing_mid_batch_gives_the_rest_back_untried(
+    runtime: Runtime, twilio_api: FakeTwilio
+) -> None:
+    _use_twilio(runtime, twilio_api, ",".join(POOL))
+    runtime.settings = replace(runtime.settings, sms_per_second=0)
+    ids = _offers(runtime, RECIPIENTS[:6])
+    twilio_api.fail_next(500, 500, 500, 500, 500, 500)
+
+    jobs.deliver_many(runtime, ids)
+
+    assert twilio_api.accepted == []
+    with runtime.sessions() as session:
+        messages = session.scalars(select(Message).where(Message.id.in_(ids))).all()
+        # Each tried once, failed, queued again for its retry; none left sending.
+        assert {(m.status, m.attempts) for m in messages} == {("queued", 1)}
+    scheduled = runtime.queue("notifier").scheduled_job_registry.get_job_ids()
+    assert len(scheduled) == len(ids)
