@@ -32,12 +32,15 @@ from datetime import date, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
+import psutil
+import psycopg
 import requests
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from sqlalchemy import select
 
 from bench.common import (
+    PG_ADMIN,
     Processes,
     Table,
     base_env,
@@ -95,14 +98,15 @@ def _serve_twilio(port: Connection) -> None:
 
 
 @contextmanager
-def twilio_process() -> Iterator[tuple[str, Connection]]:
+def twilio_process() -> Iterator[tuple[str, Connection, int]]:
     ours, theirs = multiprocessing.get_context("fork").Pipe()
     process = multiprocessing.get_context("fork").Process(
         target=_serve_twilio, args=(theirs,), daemon=True
     )
     process.start()
+    assert process.pid is not None
     try:
-        yield ours.recv(), ours
+        yield ours.recv(), ours, process.pid
     finally:
         ours.send("stop")
         process.join(timeout=5)
@@ -242,6 +246,35 @@ def max_in_a_second(times: list[float]) -> int:
     )
 
 
+def cpu_seconds(url: str, workers: list[int], twilio_pid: int) -> dict[str, float]:
+    """CPU time used so far by the workers, the PostgreSQL backends serving
+    this database, and the fake Twilio: where a text's cost goes."""
+    database = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+        backends = [
+            row[0]
+            for row in connection.execute(
+                "select pid from pg_stat_activity where datname = %s", (database,)
+            )
+        ]
+
+    def total(pids: list[int]) -> float:
+        used = 0.0
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            used += times.user + times.system
+        return used
+
+    return {
+        "workers": total(workers),
+        "postgres": total(backends),
+        "twilio": total([twilio_pid]),
+    }
+
+
 def max_in_a_clock_second(times: list[float]) -> int:
     """The most acceptances within one second of the clock (12:00:01.000 to
     12:00:01.999)."""
@@ -251,13 +284,13 @@ def max_in_a_clock_second(times: list[float]) -> int:
 def run(
     url: str,
     redis_url: str,
-    twilio: tuple[str, Connection],
+    twilio: tuple[str, Connection, int],
     scenario: tuple[str, int, float, int],
     workers: int,
     org_ids: list[int],
 ) -> list[object]:
     name, pool_size, per_second, count = scenario
-    api_url, control = twilio
+    api_url, control, twilio_pid = twilio
     pool = numbers(pool_size)
     env = base_env(
         url,
@@ -274,7 +307,13 @@ def run(
     with Processes("notifier", env) as processes:
         for _ in range(workers):
             processes.start(f"worker-x{workers}", "worker", "notifier")
-        time.sleep(2.0)  # the workers import and connect before the clock runs
+        # The workers import and connect before the clock and the CPU count
+        # start: an RQ worker registers itself once it is ready for jobs.
+        redis = Redis.from_url(redis_url)
+        wait_until(lambda: len(Worker.all(connection=redis)) >= workers, 60, "workers")
+        time.sleep(0.5)
+        workers_pids = [p.pid for _, p in processes.running]
+        before = cpu_seconds(url, workers_pids, twilio_pid)
         enqueue(redis_url, message_ids)
 
         def sent() -> bool:
@@ -286,6 +325,7 @@ def run(
         except RuntimeError as error:  # counted below as lost
             print(error, flush=True)
         time.sleep(0.5)  # a duplicate would arrive now
+        after = cpu_seconds(url, workers_pids, twilio_pid)
         control.send("take")
         accepted: list[tuple[str, str, float]] = control.recv()
     for role, peak in processes.peak_rss.items():
@@ -311,6 +351,7 @@ def run(
     seconds = times[-1] - times[0]
     rate = (len(times) - 1) / seconds if seconds > 0 else float("nan")
     ceiling = f"{per_second * pool_size:g}"
+    spent = {k: (after[k] - before.get(k, 0.0)) * 1000 / count for k in after}
     return [
         name,
         workers,
@@ -325,6 +366,7 @@ def run(
         lost,
         wrong_sender,
         ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+        " / ".join(f"{spent[k]:.2f}" for k in ("workers", "postgres", "twilio")),
     ]
 
 
@@ -347,6 +389,7 @@ def main() -> None:
             "lost",
             "wrong sender",
             "statuses",
+            "CPU ms a text: workers / PostgreSQL / fake Twilio",
         ],
     )
     with fresh_database("notifier", seed_demo=True) as url, fresh_redis() as redis_url:
@@ -373,6 +416,10 @@ def main() -> None:
         "1/rate exactly; what arrives at Twilio also carries the few "
         "milliseconds between a turn and its request (the take's commit, the "
         "HTTP call), which vary, so a sliding window can hold one more.",
+        "CPU ms a text: user + system time of the workers, of the PostgreSQL "
+        "backends of this database (their own backends since the start) and "
+        "of the fake Twilio, over the run, divided by the messages; Redis "
+        "(shared with other work on this machine) is left out.",
         "SMS/s: (messages - 1) / seconds. A bulk text whose number is busy "
         "asks again when the number frees; that asking takes a few "
         "milliseconds, which the next turn starts after: one number reaches "

@@ -330,22 +330,31 @@ def deliver_many(runtime: Runtime, message_ids: list[int]) -> None:
     transports = transports_for(runtime)
     todo = deque(message_ids)
     busy: dict[int, float] = {}  # message id: when its number is free again
+    progressed = False  # since this job last slept
+    known: dict[int, str] = {}  # bulk texts seen queued: their sending number
     while todo or busy:
         now = time.monotonic()
         for message_id in [i for i, free_at in busy.items() if free_at <= now]:
             del busy[message_id]
             todo.append(message_id)
         if not todo:
-            if runtime.queue("notifier").count:
+            pause = max(0.0, min(busy.values()) - now)
+            if progressed and runtime.queue("notifier").count:
                 # Other jobs wait (other numbers, people's answers): let them
                 # go first, and these after them, instead of sleeping here.
                 # They are still queued, so whichever job takes one sends it.
+                # Only after sending something: jobs that all wait for the
+                # same number would otherwise hand each other the batch in a
+                # busy loop.
                 _enqueue_batch(runtime, sorted(busy))
                 return
-            time.sleep(max(0.0, min(busy.values()) - now))
+            time.sleep(pause)
+            progressed = False
             continue
         chunk = [todo.popleft() for _ in range(min(CHUNK, len(todo)))]
-        for message_id, wait in _deliver_chunk(runtime, transports, chunk).items():
+        waiting = _deliver_chunk(runtime, transports, chunk, known)
+        progressed = progressed or len(waiting) < len(chunk)
+        for message_id, wait in waiting.items():
             busy[message_id] = time.monotonic() + wait
 
 
@@ -353,30 +362,50 @@ def _deliver_chunk(
     runtime: Runtime,
     transports: dict[str, transport_module.Transport],
     message_ids: list[int],
+    known: dict[int, str],
 ) -> dict[int, float]:
-    """Send what may go now; returns the seconds each busy one must wait."""
-    with runtime.sessions() as session:
-        rows = session.execute(
-            select(Message.id, Message.channel, Message.to_addr, Message.offer_id)
-            .where(Message.id.in_(message_ids), Message.status == "queued")
-            .order_by(Message.id)
-        ).all()
-    bulk: list[tuple[int, str]] = []
+    """Send what may go now; returns the seconds each busy one must wait.
+
+    `known`: the sending number of bulk texts seen queued before in this job,
+    not read again (the take's conditional UPDATE still decides)."""
+    unknown = [m for m in message_ids if m not in known]
+    rows: Sequence[Any] = []
+    if unknown:
+        with runtime.sessions() as session:
+            rows = session.execute(
+                select(Message.id, Message.channel, Message.to_addr, Message.offer_id)
+                .where(Message.id.in_(unknown), Message.status == "queued")
+                .order_by(Message.id)
+            ).all()
     for message_id, channel, to_addr, offer_id in rows:
         sender = transports[channel].sender_for(to_addr)
         if channel == "sms" and offer_id is not None and sender:
-            bulk.append((message_id, sender))
+            known[message_id] = sender
         else:  # people's answers (booked ahead of bulk), emails: one by one
             deliver(runtime, message_id)
-    if not bulk:
+    by_sender: dict[str, list[int]] = {}
+    for message_id in message_ids:
+        if message_id in known:
+            by_sender.setdefault(known[message_id], []).append(message_id)
+    if not by_sender:
         return {}
-    turns = runtime.throttle().try_turns([sender for _, sender in bulk])
-    busy = {m: -wait for (m, _), wait in zip(bulk, turns, strict=True) if wait < 0}
-    now = [
-        (m, sender) for (m, sender), wait in zip(bulk, turns, strict=True) if wait >= 0
-    ]
+    throttle = runtime.throttle()
+    busy: dict[int, float] = {}
+    now: dict[int, str] = {}
+    if throttle.per_second <= 0:
+        now = {m: sender for sender, ids in by_sender.items() for m in ids}
+    else:
+        # One turn asked per number: its other texts wait one more interval.
+        turns = throttle.try_turns(list(by_sender))
+        for (sender, ids), wait in zip(by_sender.items(), turns, strict=True):
+            if wait >= 0:
+                now[ids[0]] = sender
+            else:
+                busy[ids[0]] = -wait
+            for message_id in ids[1:]:
+                busy[message_id] = max(0.0, -wait) + 1 / throttle.per_second
     if now:
-        for message_id in _send_bulk(runtime, transports["sms"], dict(now)):
+        for message_id in _send_bulk(runtime, transports["sms"], now):
             busy[message_id] = 0.0  # given back untried: again in this job
     return busy
 
