@@ -7,6 +7,7 @@ Secrets have no default: outside demo mode a missing SECRET_KEY is an error.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -31,6 +32,8 @@ class Settings:
     # Twilio. Without an account SID, SMS go to the outbox transport.
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
+    # One sending number, or several separated by commas (a pool): each
+    # recipient always hears from the same one (services.notifier.senders).
     twilio_from: str = ""
     twilio_messaging_service_sid: str = ""
     # Where the Twilio client sends its requests; empty: Twilio itself. Tests
@@ -75,6 +78,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def twilio_numbers(self) -> tuple[str, ...]:
+        """The sending numbers of TWILIO_FROM, in the order given."""
+        return tuple(n.strip() for n in self.twilio_from.split(",") if n.strip())
 
     @property
     def twilio_enabled(self) -> bool:
@@ -138,12 +146,34 @@ def _complete(settings: Settings) -> Settings:
         ZoneInfo(settings.timezone)
     except (KeyError, ValueError) as error:
         raise ConfigError(f"GLANAGE_TZ={settings.timezone!r} is unknown") from error
+    settings = replace(settings, twilio_from=_sending_numbers(settings.twilio_from))
     if settings.secret_key:
         return settings
     if settings.demo:
         # A fresh random key per demo run: demo sessions do not survive restarts.
         return replace(settings, secret_key=secrets.token_urlsafe(32))
     raise ConfigError("SECRET_KEY must be set (it signs sessions and claim links)")
+
+
+# E.164: a plus, a country code that does not start with 0, 7 to 15 digits.
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def _sending_numbers(raw: str) -> str:
+    """TWILIO_FROM checked and written canonically ("+1450…,+1514…"): a typo
+    in one number of a pool must stop the start, not fail one text in N."""
+    numbers = [n.strip() for n in raw.split(",")]
+    if raw.strip() and not all(numbers):
+        raise ConfigError(f"TWILIO_FROM={raw!r} has an empty item between commas")
+    bad = [n for n in numbers if n and not _E164.fullmatch(n)]
+    if bad:
+        raise ConfigError(
+            f"TWILIO_FROM: {', '.join(map(repr, bad))} is not an E.164 number "
+            "(+ and 7 to 15 digits, e.g. +14505550199); separate numbers with commas"
+        )
+    if len(set(numbers)) != len(numbers):
+        raise ConfigError("TWILIO_FROM names the same number twice")
+    return ",".join(n for n in numbers if n)
 
 
 def instance_dir() -> Path:

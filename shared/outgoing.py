@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from shared import compose, gsm
 from shared.config import Settings
@@ -23,7 +23,8 @@ from shared.tokens import sign_optout
 
 log = logging.getLogger(__name__)
 
-# The From of an SMS as stored; Twilio sends from TWILIO_FROM or the service.
+# The From of an SMS as stored; Twilio sends from the service, or from the
+# number of the TWILIO_FROM pool that always texts this recipient.
 SMS_SENDER = "glanage"
 # The loop guard's window: two automatic systems answering each other send
 # the same text again and again within it.
@@ -113,6 +114,32 @@ def identical_lately(
     if besides is not None:
         query = query.where(Message.id != besides)
     return session.scalar(query) or 0
+
+
+def identical_lately_many(
+    session: Session, message_ids: list[int], now: datetime
+) -> dict[int, int]:
+    """identical_lately() for each of these messages (besides itself), in
+    one query: a batch of offers checks its loop guard at once."""
+    if not message_ids:
+        return {}
+    mine = aliased(Message)
+    other = aliased(Message)
+    rows = session.execute(
+        select(mine.id, func.count(other.id))
+        .join(
+            other,
+            (other.to_addr == mine.to_addr)
+            & (other.body == mine.body)
+            & (other.id != mine.id)
+            & (other.direction == "out")
+            & other.status.in_(("sending", "sent", "delivered", "read"))
+            & (other.created_at >= now - LOOP_WINDOW),
+        )
+        .where(mine.id.in_(message_ids))
+        .group_by(mine.id)
+    ).all()
+    return {message_id: count for message_id, count in rows}
 
 
 def opt_out(contact: Contact, via: str, now: datetime) -> bool:

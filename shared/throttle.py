@@ -48,6 +48,7 @@ class Throttle:
     ) -> None:
         self.per_second = per_second
         self._sleep = sleep
+        self._redis = redis
         self._take_turn = redis.register_script(_TAKE_TURN)
 
     def wait_turn(self, sender: str, *, urgent: bool) -> float:
@@ -72,3 +73,20 @@ class Throttle:
             args=[interval_ms, "1" if urgent else "0"],
         )
         return int(answer) / 1000
+
+    def try_turns(self, senders: list[str]) -> list[float]:
+        """A bulk try_turn for each of `senders`, in one round trip to Redis
+        (a batch of offers from a pool of numbers): 0 where the turn was
+        taken, minus the seconds to wait where the number is busy. A sender
+        named twice gets its turn at most once."""
+        if self.per_second <= 0:
+            return [0.0] * len(senders)
+        interval_ms = max(1, round(1000 / self.per_second))
+        pipe = self._redis.pipeline(transaction=False)
+        for sender in senders:
+            self._take_turn(
+                keys=[f"glanage:throttle:{sender}"],
+                args=[interval_ms, "0"],
+                client=pipe,
+            )
+        return [int(answer) / 1000 for answer in pipe.execute()]

@@ -39,6 +39,9 @@ ERRORS = {
 class FakeTwilio:
     # Seconds a "timeout" or "hang" answer waits: longer than the client's.
     slow_seconds: float = 3.0
+    # HTTP/1.1 keeps each client's connection open between requests, as
+    # Twilio does (benchmarks); HTTP/1.0 closes it after every answer.
+    keep_alive: bool = False
     accepted: list[dict[str, Any]] = field(default_factory=list)
     # time.monotonic() when each accepted message arrived, same order as
     # `accepted` (bench.end_to_end measures announcement-to-offer with it).
@@ -79,6 +82,11 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if self.keep_alive else "HTTP/1.0"
+            # Headers and body are two writes: with Nagle's algorithm the body
+            # waits for the client's delayed ACK (40 ms) on a kept-alive socket.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: Any) -> None:
                 pass
 

@@ -9,12 +9,15 @@ own scheduled job; a permanent failure is recorded on the message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import timedelta
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifier import transports as transport_module
@@ -307,9 +310,296 @@ def transports_for(runtime: Runtime) -> dict[str, transport_module.Transport]:
     return runtime.transports
 
 
+# Bulk texts taken together (one UPDATE, one commit) and recorded together.
+# Kept small: the last of a chunk is "sending" while the ones before it go
+# (about a millisecond each), and Twilio's status callback only finds a
+# message once its provider id is recorded.
+CHUNK = 20
+
+
 def deliver_many(runtime: Runtime, message_ids: list[int]) -> None:
+    """Send these messages, each at most once, as deliver() does.
+
+    Bulk texts (offers) go in chunks: the throttle is asked for every number
+    of a chunk in one round trip, the ones whose number is free now are taken
+    in one transaction and recorded in another, so a text costs two commits
+    per chunk instead of two of its own. A text whose number is busy waits
+    its turn while the others go: one busy number of a pool does not stall
+    the batch. Answers to people and emails go one by one through deliver().
+    """
+    transports = transports_for(runtime)
+    todo = deque(message_ids)
+    busy: dict[int, float] = {}  # message id: when its number is free again
+    progressed = False  # since this job last slept
+    known: dict[int, str] = {}  # bulk texts seen queued: their sending number
+    while todo or busy:
+        now = time.monotonic()
+        for message_id in [i for i, free_at in busy.items() if free_at <= now]:
+            del busy[message_id]
+            todo.append(message_id)
+        if not todo:
+            pause = max(0.0, min(busy.values()) - now)
+            if progressed and runtime.queue("notifier").count:
+                # Other jobs wait (other numbers, people's answers): let them
+                # go first, and these after them, instead of sleeping here.
+                # They are still queued, so whichever job takes one sends it.
+                # Only after sending something: jobs that all wait for the
+                # same number would otherwise hand each other the batch in a
+                # busy loop.
+                _enqueue_batch(runtime, sorted(busy))
+                return
+            time.sleep(pause)
+            progressed = False
+            continue
+        chunk = [todo.popleft() for _ in range(min(CHUNK, len(todo)))]
+        waiting = _deliver_chunk(runtime, transports, chunk, known)
+        progressed = progressed or len(waiting) < len(chunk)
+        for message_id, wait in waiting.items():
+            busy[message_id] = time.monotonic() + wait
+
+
+def _deliver_chunk(
+    runtime: Runtime,
+    transports: dict[str, transport_module.Transport],
+    message_ids: list[int],
+    known: dict[int, str],
+) -> dict[int, float]:
+    """Send what may go now; returns the seconds each busy one must wait.
+
+    `known`: the sending number of bulk texts seen queued before in this job,
+    not read again (the take's conditional UPDATE still decides)."""
+    unknown = [m for m in message_ids if m not in known]
+    rows: Sequence[Any] = []
+    if unknown:
+        with runtime.sessions() as session:
+            rows = session.execute(
+                select(Message.id, Message.channel, Message.to_addr, Message.offer_id)
+                .where(Message.id.in_(unknown), Message.status == "queued")
+                .order_by(Message.id)
+            ).all()
+    for message_id, channel, to_addr, offer_id in rows:
+        sender = transports[channel].sender_for(to_addr)
+        if channel == "sms" and offer_id is not None and sender:
+            known[message_id] = sender
+        else:  # people's answers (booked ahead of bulk), emails: one by one
+            deliver(runtime, message_id)
+    by_sender: dict[str, list[int]] = {}
     for message_id in message_ids:
-        deliver(runtime, message_id)
+        if message_id in known:
+            by_sender.setdefault(known[message_id], []).append(message_id)
+    if not by_sender:
+        return {}
+    throttle = runtime.throttle()
+    busy: dict[int, float] = {}
+    now: dict[int, str] = {}
+    if throttle.per_second <= 0:
+        now = {m: sender for sender, ids in by_sender.items() for m in ids}
+    else:
+        # One turn asked per number: its other texts wait one more interval.
+        turns = throttle.try_turns(list(by_sender))
+        for (sender, ids), wait in zip(by_sender.items(), turns, strict=True):
+            if wait >= 0:
+                now[ids[0]] = sender
+            else:
+                busy[ids[0]] = -wait
+            for message_id in ids[1:]:
+                busy[message_id] = max(0.0, -wait) + 1 / throttle.per_second
+    if now:
+        for message_id in _send_bulk(runtime, transports["sms"], now):
+            busy[message_id] = 0.0  # given back untried: again in this job
+    return busy
+
+
+def _send_bulk(
+    runtime: Runtime, transport: transport_module.Transport, senders: dict[int, str]
+) -> list[int]:
+    """Take, send and record bulk texts whose number's turn was just given.
+
+    The same steps as deliver(), for many: the take (queued to "sending") is
+    committed before any is sent; one that was tried before is looked up at
+    Twilio first. When Twilio stops answering, or the sends grow slow, what
+    was not yet tried goes back to "queued" at once, so no message is held
+    "sending" long enough for the sweeper to hand it to another worker;
+    returns those given back.
+    """
+    taken = _take_many(runtime, list(senders))
+    sent: list[tuple[int, str]] = []
+    released: list[int] = []
+    started = time.monotonic()
+    for position, (message_id, outgoing_text, tries, first_try) in enumerate(taken):
+        late = time.monotonic() - started > runtime.settings.provider_timeout_seconds
+        if late:
+            released = [t[0] for t in taken[position:]]
+            _release(runtime, released)
+            break
+        outgoing_text = replace(outgoing_text, sender=senders[message_id])
+        try:
+            found = transport.find_sent(outgoing_text, first_try) if tries > 1 else None
+            if found is not None:
+                log_event(log, "message.reconciled", message_id=message_id)
+            result = found or transport.send(outgoing_text)
+        except transport_module.TransientError as error:
+            _record_sent(runtime, sent)
+            sent = []
+            _retry_later(runtime, message_id, tries, str(error))
+            released = [t[0] for t in taken[position + 1 :]]
+            _release(runtime, released)
+            break
+        except transport_module.PermanentError as error:
+            if error.code == transport_module.UNSUBSCRIBED:
+                _opted_out_at_carrier(runtime, message_id)
+            _record(runtime, message_id, "failed", error=str(error))
+            continue
+        sent.append((message_id, result.provider_id))
+    _record_sent(runtime, sent)
+    return released
+
+
+def _take_many(
+    runtime: Runtime, message_ids: list[int]
+) -> list[tuple[int, transport_module.Outgoing, int, datetime]]:
+    """Queued to "sending" in one committed transaction, refusals recorded;
+    (id, what to send, tries, first try) of those that may go."""
+    with transaction(runtime.sessions) as session:
+        rows = session.execute(
+            update(Message)
+            .where(Message.id.in_(message_ids), Message.status == "queued")
+            .values(
+                status="sending", attempts=Message.attempts + 1, updated_at=utcnow()
+            )
+            .returning(
+                Message.id,
+                Message.to_addr,
+                Message.body,
+                Message.attempts,
+                Message.created_at,
+                Message.contact_id,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        refusals = _refusals(runtime, session, rows)
+        for message_id, refusal in refusals.items():
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(status="failed", error=refusal)
+                .execution_options(synchronize_session=False)
+            )
+            log_event(log, "message.refused", message_id=message_id, why=refusal)
+        if refusals:
+            for offer_message in session.scalars(
+                select(Message).where(Message.id.in_(list(refusals)))
+            ):
+                reflect_delivery(session, offer_message)
+    return [
+        (
+            row.id,
+            transport_module.Outgoing(row.id, row.to_addr, row.body),
+            row.attempts,
+            row.created_at,
+        )
+        for row in sorted(rows, key=lambda r: r.id)
+        if row.id not in refusals
+    ]
+
+
+def _refusals(
+    runtime: Runtime, session: Session, rows: Sequence[Any]
+) -> dict[int, str]:
+    """_refusal() for many messages, in two queries."""
+    if not rows:
+        return {}
+    contact_ids = [r.contact_id for r in rows if r.contact_id is not None]
+    opted_out = set(
+        session.scalars(
+            select(Contact.id).where(
+                Contact.id.in_(contact_ids), Contact.opted_out_at.is_not(None)
+            )
+        ).all()
+    )
+    refusals = {
+        r.id: "opted out before it was sent" for r in rows if r.contact_id in opted_out
+    }
+    same = outgoing.identical_lately_many(
+        session, [r.id for r in rows if r.id not in refusals], utcnow()
+    )
+    for message_id, count in same.items():
+        if count >= runtime.settings.loop_guard_max:
+            refusals[message_id] = (
+                f"loop guard: {count} identical messages in 5 minutes"
+            )
+    return refusals
+
+
+def _release(runtime: Runtime, message_ids: list[int]) -> None:
+    """Give back taken messages that were not tried: queued again, the take
+    undone (not counted as a try, so no lookup at Twilio is needed)."""
+    if not message_ids:
+        return
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(message_ids), Message.status == "sending")
+            .values(status="queued", attempts=Message.attempts - 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    log_event(log, "messages.released", count=len(message_ids))
+
+
+def _record_sent(runtime: Runtime, sent: list[tuple[int, str]]) -> None:
+    """Record many texts handed over to Twilio, in one transaction.
+
+    Its commit need not wait for the disk (synchronous_commit off): a record
+    lost in a database crash leaves the message "sending"; the sweeper queues
+    it again and the next try finds it at Twilio (tries > 1) before sending,
+    so nothing goes twice."""
+    if not sent:
+        return
+    with transaction(runtime.sessions) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        now = utcnow()
+        session.execute(
+            update(Message),
+            [
+                {
+                    "id": message_id,
+                    "status": "sent",
+                    "error": "",
+                    "provider_id": provider_id,
+                    "updated_at": now,
+                }
+                for message_id, provider_id in sent
+            ],
+        )
+        offer_ids = session.scalars(
+            select(Message.offer_id).where(
+                Message.id.in_([m for m, _ in sent]), Message.offer_id.is_not(None)
+            )
+        ).all()
+        # reflect_delivery() for "sent": an offer still queued is now sent.
+        session.execute(
+            update(Offer)
+            .where(Offer.id.in_(offer_ids), Offer.status == OfferStatus.QUEUED)
+            .values(status=OfferStatus.SENT)
+            .execution_options(synchronize_session=False)
+        )
+    for message_id, _ in sent:
+        log_event(log, "message.sent", message_id=message_id, channel="sms")
+
+
+def _enqueue_batch(runtime: Runtime, message_ids: list[int]) -> None:
+    runtime.queue("notifier").enqueue(
+        "services.notifier.jobs.deliver_batch",
+        message_ids,
+        description=f"{len(message_ids)} texts waiting for their number",
+    )
+
+
+def deliver_batch(message_ids: list[int]) -> None:
+    """RQ job: send these queued messages (a job that sends many beats a job
+    per message, DESIGN §7); one already taken by another job is skipped."""
+    deliver_many(runtime_module.current(), message_ids)
 
 
 def deliver(runtime: Runtime, message_id: int) -> str:
@@ -332,8 +622,10 @@ def deliver(runtime: Runtime, message_id: int) -> str:
             return waiting.status if waiting else "missing"
         transport = transports[waiting.channel]
         urgent = waiting.offer_id is None  # people's answers before bulk offers
-    if transport.sender:
-        runtime.throttle().wait_turn(transport.sender, urgent=urgent)
+        # A pool's number is chosen by recipient; the throttle holds per number.
+        sender = transport.sender_for(waiting.to_addr)
+    if sender:
+        runtime.throttle().wait_turn(sender, urgent=urgent)
 
     with transaction(runtime.sessions) as session:
         tries = session.scalar(
@@ -357,6 +649,7 @@ def deliver(runtime: Runtime, message_id: int) -> str:
             message.to_addr,
             message.body,
             message.subject,
+            sender=sender or "",
             **_email_parts(runtime, session, message),
         )
         first_try = message.created_at

@@ -13,6 +13,7 @@ use to show a duplicate once.
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 import uuid
@@ -23,6 +24,7 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+from services.notifier import senders
 from shared.config import Settings
 
 
@@ -47,6 +49,8 @@ class Outgoing:
     to: str
     body: str
     subject: str = ""
+    # SMS: the pool's number the throttle gave a turn to; "": the transport's
+    # own choice (the same one).
     sender: str = ""
     # Email only: extra headers (List-Unsubscribe, ...) and an HTML
     # alternative to the plain-text body; other transports ignore them.
@@ -63,9 +67,9 @@ class Sent:
 class Transport(Protocol):
     channel: str
 
-    @property
-    def sender(self) -> str | None:
-        """The sending number whose rate the carrier limits; None: no limit."""
+    def sender_for(self, to: str) -> str | None:
+        """The sending number (or service) that texts `to`, whose rate the
+        carrier limits; None: no limit."""
         ...
 
     def send(self, message: Outgoing) -> Sent: ...
@@ -78,10 +82,11 @@ class Transport(Protocol):
 class OutboxTransport:
     """Keeps the message in the database only: the SMS simulator shows it."""
 
-    sender: str | None = None
-
     def __init__(self, channel: str) -> None:
         self.channel = channel
+
+    def sender_for(self, to: str) -> str | None:
+        return None
 
     def send(self, message: Outgoing) -> Sent:
         return Sent(provider_id=f"outbox-{uuid.uuid4().hex[:24]}", status="sent")
@@ -96,9 +101,14 @@ class TwilioTransport:
     def __init__(self, settings: Settings, client: Any = None) -> None:
         self.settings = settings
         self.client = client or _twilio_client(settings)
-        self.sender: str | None = (
-            settings.twilio_messaging_service_sid or settings.twilio_from
-        )
+        self.pool = settings.twilio_numbers
+
+    def sender_for(self, to: str) -> str | None:
+        """The Messaging Service (Twilio picks its number and keeps it sticky
+        itself), or the pool's number that always texts `to`."""
+        if self.settings.twilio_messaging_service_sid:
+            return self.settings.twilio_messaging_service_sid
+        return senders.sender_for(self.pool, to) or None
 
     def send(self, message: Outgoing) -> Sent:
         from twilio.base.exceptions import TwilioRestException
@@ -111,7 +121,10 @@ class TwilioTransport:
         if self.settings.twilio_messaging_service_sid:
             params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
         else:
-            params["from_"] = self.settings.twilio_from
+            # The notifier passes the number it throttled; the same choice else.
+            params["from_"] = message.sender or senders.sender_for(
+                self.pool, message.to
+            )
         try:
             created = self.client.messages.create(**params)
         except TwilioRestException as error:
@@ -148,22 +161,41 @@ def _twilio_client(settings: Settings) -> Any:
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
+    http_client = TwilioHttpClient(
+        timeout=settings.provider_timeout_seconds, max_retries=0
+    )
     client = Client(
         settings.twilio_account_sid,
         settings.twilio_auth_token,
-        http_client=TwilioHttpClient(
-            timeout=settings.provider_timeout_seconds, max_retries=0
-        ),
+        http_client=http_client,
     )
     if settings.twilio_api_url:
         client.api.base_url = settings.twilio_api_url.rstrip("/")
+    _environment_once(http_client.session, client.api.base_url)
     return client
+
+
+def _environment_once(session: Any, base_url: str) -> None:
+    """Read the proxy and CA settings of the environment once, not per call.
+
+    requests reads them again at every request (trust_env): it walks the
+    whole environment twice, about 1 ms, half of what a text costs the
+    client. Every call goes to the one API host, so the answer is the same
+    each time; NO_PROXY is honoured by asking for that host.
+    """
+    import requests.utils
+
+    if session is None:
+        return
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
 
 
 class SmtpTransport:
     channel = "email"
-
-    sender: str | None = None  # mail servers take many messages a second
 
     def __init__(self, settings: Settings) -> None:
         self.url = urlsplit(settings.smtp_url)
@@ -172,6 +204,9 @@ class SmtpTransport:
         # The Message-ID is made from the message's own id: the same at every
         # try, so a message sent twice after a lost answer reads as one.
         self.domain = urlsplit(settings.public_base_url).hostname or "glanage"
+
+    def sender_for(self, to: str) -> str | None:
+        return None  # mail servers take many messages a second
 
     def send(self, message: Outgoing) -> Sent:
         email = EmailMessage()

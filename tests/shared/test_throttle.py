@@ -53,3 +53,12 @@ def test_wait_turn_sleeps_until_the_booked_slot(redis: fakeredis.FakeRedis) -> N
 def test_no_limit_when_the_rate_is_zero(redis: fakeredis.FakeRedis) -> None:
     throttle = Throttle(redis, 0)
     assert [throttle.try_turn(NUMBER, urgent=False) for _ in range(5)] == [0] * 5
+
+
+def test_turns_for_a_batch_in_one_round_trip(redis: fakeredis.FakeRedis) -> None:
+    throttle = Throttle(redis, 1.0)
+    first, second, again = throttle.try_turns([NUMBER, "+14505550198", NUMBER])
+    assert first == 0 and second == 0  # two numbers: both now
+    assert -1.0 <= again < -0.9  # the same number twice: the second waits
+    assert throttle.try_turn("+14505550198", urgent=False) < 0  # taken above
+    assert Throttle(redis, 0).try_turns([NUMBER, NUMBER]) == [0, 0]
