@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared.events import emit
 from shared.models import (
@@ -64,18 +65,28 @@ def claim(
     if requested_kg is not None and requested_kg <= 0:
         raise ValueError("a claim must ask for a positive quantity")
 
-    granted = _take_exact(session, surplus_id, requested_kg)
-    if granted is None:
-        granted = _take_all_remaining(session, surplus_id)
-    surplus = _fresh(session, surplus_id)
-    if granted is None:
+    # Read before the row is locked: from the UPDATE on, every claimer of
+    # this surplus waits for this transaction's commit, so each round trip
+    # after it is paid by all of them in turn.
+    offer = session.scalar(
+        select(Offer).where(
+            Offer.surplus_id == surplus_id, Offer.organization_id == organization.id
+        )
+    )
+    taken = _take_exact(session, surplus_id, requested_kg)
+    if taken is None:
+        taken = _take_all_remaining(session, surplus_id)
+    if taken is None:
+        surplus = _fresh(session, surplus_id)
         outcome = Outcome.NOTHING_LEFT if surplus.is_open else Outcome.CLOSED
         if surplus.status == SurplusStatus.CLAIMED:
             outcome = Outcome.NOTHING_LEFT
         return ClaimResult(outcome, 0.0, surplus.remaining_kg, None)
 
+    granted, remaining = taken
+    surplus = _with_remaining(session, surplus_id, remaining)
     record = _record(
-        session, surplus, organization, requested_kg, granted, via, pickup_at
+        session, surplus, organization, offer, requested_kg, granted, via, pickup_at
     )
     capped = requested_kg is not None and granted < requested_kg - EPSILON_KG
     return ClaimResult(
@@ -108,24 +119,43 @@ def _fresh(session: Session, surplus_id: int) -> Surplus:
 _SURPLUS_COLUMNS = [column.key for column in inspect(Surplus).column_attrs]
 
 
+def _with_remaining(session: Session, surplus_id: int, remaining: float) -> Surplus:
+    """The surplus with the remaining kilos the UPDATE returned.
+
+    Only remaining_kg changed behind the session's back, and the row is ours
+    until commit: a surplus the caller holds is told, not read again.
+    """
+    known = session.identity_map.get(session.identity_key(Surplus, surplus_id))
+    if isinstance(known, Surplus):
+        set_committed_value(known, "remaining_kg", remaining)
+        return known
+    return _fresh(session, surplus_id)
+
+
 def _open(surplus_id: int) -> tuple[ColumnElement[bool], ...]:
     return (Surplus.id == surplus_id, Surplus.status.in_(OPEN_STATUSES))
 
 
-def _take_exact(session: Session, surplus_id: int, kg: float | None) -> float | None:
+def _take_exact(
+    session: Session, surplus_id: int, kg: float | None
+) -> tuple[float, float] | None:
+    """(kg taken, kg remaining) if at least kg remained."""
     if kg is None:
         return None
-    taken = session.execute(
+    remaining = session.scalar(
         update(Surplus)
         .where(*_open(surplus_id), Surplus.remaining_kg >= kg)
         .values(remaining_kg=Surplus.remaining_kg - kg)
-        .returning(Surplus.id)
+        .returning(Surplus.remaining_kg)
         .execution_options(synchronize_session=False)
-    ).first()
-    return kg if taken else None
+    )
+    return None if remaining is None else (kg, float(remaining))
 
 
-def _take_all_remaining(session: Session, surplus_id: int) -> float | None:
+def _take_all_remaining(
+    session: Session, surplus_id: int
+) -> tuple[float, float] | None:
+    """(kg taken, 0) with all that remained, if anything did."""
     seen = session.scalar(
         select(Surplus.remaining_kg).where(*_open(surplus_id)).with_for_update()
     )
@@ -138,23 +168,19 @@ def _take_all_remaining(session: Session, surplus_id: int) -> float | None:
         .returning(Surplus.id)
         .execution_options(synchronize_session=False)
     ).first()
-    return float(seen) if taken else None
+    return (float(seen), 0.0) if taken else None
 
 
 def _record(
     session: Session,
     surplus: Surplus,
     organization: Organization,
+    offer: Offer | None,
     requested_kg: float | None,
     granted: float,
     via: str,
     pickup_at: datetime | None = None,
 ) -> Claim:
-    offer = session.scalar(
-        select(Offer).where(
-            Offer.surplus_id == surplus.id, Offer.organization_id == organization.id
-        )
-    )
     record = Claim(
         surplus_id=surplus.id,
         organization_id=organization.id,
