@@ -21,9 +21,11 @@ import random
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -240,10 +242,11 @@ def geo_stage(
 
 def whole_ranking(
     session: Session,
-    s: scoring.SurplusInfo,
+    pair: Pair,
     limit: int,
     candidates: Callable[..., list[scoring.Candidate]],
 ) -> list[int]:
+    s = pair[0]
     # Inside the matcher's transaction, as in a job: no connection checkout.
     ranked, _ = scoring.rank(s, candidates(session, s, SINCE, limit=limit), NOW)
     return [r.organization_id for r in ranked]
@@ -252,13 +255,21 @@ def whole_ranking(
 Pair = tuple[scoring.SurplusInfo, npt.NDArray[np.bool_]]
 
 
-def timed(call: Callable[[Any], object], queries: Sequence[Any]) -> list[float]:
-    call(queries[0])  # warm caches and prepared statements
-    times = []
-    for query in queries:
-        start = time.perf_counter()
-        call(query)
-        times.append(time.perf_counter() - start)
+def interleaved(
+    methods: dict[str, Callable[[Any], object]], queries: Sequence[Any], block: int = 20
+) -> dict[str, list[float]]:
+    """Each method's wall-clock seconds per query. The methods take turns,
+    one block of queries each, so that a slow minute on this shared machine
+    slows all of them alike, while each block still runs with warm caches,
+    as the baselines' figures usually are."""
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for first in range(0, len(queries), block):
+        for name, call in methods.items():
+            call(queries[first])  # warm caches and prepared statements
+            for query in queries[first : first + block]:
+                start = time.perf_counter()
+                call(query)
+                times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -321,12 +332,6 @@ def measure(n: int, rng: random.Random) -> tuple[dict[str, list[float]], list[st
     def by_glanage(p: Pair) -> list[int]:
         return geo_stage(index, orgs, *p)
 
-    timing = {
-        "geopy geodesic loop": timed(by_geopy, slow),
-        "numpy haversine (brute force)": timed(by_numpy, pairs),
-        KD_TREE: timed(by_kd_tree, pairs),
-        "Glanage geo stage (k-d tree + exact geodesics)": timed(by_glanage, pairs),
-    }
     exact = [by_geopy(p) for p in slow]
     same = sum(by_glanage(p) == e for p, e in zip(slow, exact, strict=True))
     sphere = sum(by_kd_tree(p) == e for p, e in zip(slow, exact, strict=True))
@@ -334,32 +339,43 @@ def measure(n: int, rng: random.Random) -> tuple[dict[str, list[float]], list[st
         f"N = {n:,}: Glanage's top {TOP} equals geopy's in {same}/{len(slow)} "
         f"queries; the sphere-only k-d tree's in {sphere}/{len(slow)}."
     ]
-    shortlists = ((TOP, f"top {TOP}"), (postgis.MAX_CANDIDATES, "short list of 30"))
+    timing = interleaved({"geopy geodesic loop": by_geopy}, slow)
+    methods: dict[str, Callable[[Any], object]] = {
+        "numpy haversine (brute force)": by_numpy,
+        KD_TREE: by_kd_tree,
+        "Glanage geo stage (k-d tree + exact geodesics)": by_glanage,
+    }
+    memory = matching.OrganizationIndex()
 
-    with tempfile.TemporaryDirectory() as folder:
+    def in_memory(
+        session: Session, s: scoring.SurplusInfo, since: datetime, limit: int
+    ) -> list[scoring.Candidate]:
+        return matching._memory_candidates(session, s, since, index=memory, limit=limit)
+
+    shortlists = ((TOP, f"top {TOP}"), (postgis.MAX_CANDIDATES, "short list of 30"))
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        fresh_database(f"ranking{n}") as pg_url,
+    ):
         sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
         migrate.upgrade(sqlite_url)
-        store(sqlite_url, orgs)
-        memory = matching.OrganizationIndex()
-
-        def in_memory(
-            session: Session, s: scoring.SurplusInfo, since: datetime, limit: int
-        ) -> list[scoring.Candidate]:
-            return matching._memory_candidates(
-                session, s, since, index=memory, limit=limit
-            )
-
-        for limit, label in shortlists:
-            timing[f"Glanage whole ranking, in memory (SQLite), {label}"] = rankings(
-                sqlite_url, in_memory, limit, queries
-            )
-
-    with fresh_database(f"ranking{n}") as pg_url:
-        store(pg_url, orgs)
-        for limit, label in shortlists:
-            timing[f"Glanage whole ranking, PostGIS, {label}"] = rankings(
-                pg_url, postgis.candidates, limit, queries
-            )
+        for url in (sqlite_url, pg_url):
+            store(url, orgs)
+        with (
+            open_transaction(sqlite_url) as on_sqlite,
+            open_transaction(pg_url) as on_postgis,
+        ):
+            for limit, label in shortlists:
+                methods[f"Glanage whole ranking, in memory (SQLite), {label}"] = (
+                    partial(whole_ranking, on_sqlite, limit=limit, candidates=in_memory)
+                )
+                methods[f"Glanage whole ranking, PostGIS, {label}"] = partial(
+                    whole_ranking,
+                    on_postgis,
+                    limit=limit,
+                    candidates=postgis.candidates,
+                )
+            timing |= interleaved(methods, pairs)
 
     if n >= 60_000:
         refresh = refresh_while_querying(index, orgs, queries)
@@ -373,24 +389,15 @@ def measure(n: int, rng: random.Random) -> tuple[dict[str, list[float]], list[st
     return timing, notes
 
 
-def rankings(
-    url: str,
-    candidates: Callable[..., list[scoring.Candidate]],
-    limit: int,
-    queries: list[scoring.SurplusInfo],
-) -> list[float]:
-    """Timings of whole rankings, each inside an open transaction, as in a job."""
+@contextmanager
+def open_transaction(url: str) -> Iterator[Session]:
+    """A session inside an open transaction, as a matcher job ranks in one."""
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        session.connection()  # the job's transaction, begun before it ranks
-
-        def rank(s: scoring.SurplusInfo) -> list[int]:
-            return whole_ranking(session, s, limit, candidates)
-
-        timings = timed(rank, queries)
+        session.connection()
+        yield session
         session.rollback()
     engine.dispose()
-    return timings
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ item can come before them (DESIGN §7).
 
 from __future__ import annotations
 
-import heapq
 import math
 import threading
 from collections.abc import Iterable, Iterator
@@ -29,7 +28,7 @@ SPHERE_RELATIVE_ERROR = 0.01
 # Absolute slack (km) for rounding in the sphere formulas: one millimetre.
 SPHERE_ABSOLUTE_ERROR_KM = 1e-6
 # Items read from the tree first; each further read takes four times more.
-FIRST_BATCH = 16
+FIRST_BATCH = 32
 
 WGS84 = Geod(ellps="WGS84")
 
@@ -203,18 +202,19 @@ class MemoryGeoIndex:
         return [item for item, _ in zip(found, range(limit), strict=False)]
 
     def nearest(
-        self, lat: float, lon: float, radius_km: float
+        self, lat: float, lon: float, radius_km: float, first: int = FIRST_BATCH
     ) -> Iterator[tuple[int, float]]:
         """Items within radius_km as (id, km), nearest first, read lazily.
 
         Reading only the first few costs only a few exact geodesics, however
-        many items lie within the radius.
+        many items lie within the radius. `first`: how many to read from the
+        tree at once at the start, when the caller knows it wants that many.
         """
         check_coordinates(lat, lon)
         if not (math.isfinite(radius_km) and radius_km >= 0.0):
             raise ValueError(f"radius_km must be finite and >= 0, got {radius_km!r}")
         base, recent = self._snapshot()
-        return self._walk(base, recent, lat, lon, radius_km)
+        return self._walk(base, recent, lat, lon, radius_km, max(1, first))
 
     def _snapshot(self) -> tuple[_Snapshot, dict[int, tuple[float, float]]]:
         with self._lock:
@@ -230,51 +230,58 @@ class MemoryGeoIndex:
         lat: float,
         lon: float,
         radius_km: float,
+        first: int,
     ) -> Iterator[tuple[int, float]]:
-        # Exact (km, id) of items read but not yet handed on; recent items are
-        # all read first, and their old places in the tree are skipped.
-        ready: list[tuple[float, int]] = []
-        if recent:
-            where = np.array(list(recent.values()), dtype=np.float64)
-            exact = geodesics_km(lat, lon, where[:, 0], where[:, 1])
-            for km, item_id in zip(exact.tolist(), recent, strict=True):
-                if km <= radius_km:
-                    heapq.heappush(ready, (km, item_id))
+        # Recent items are all read first; their old places in the tree are
+        # skipped. Then the tree is read in batches, nearest on the sphere
+        # first, each batch's exact distances in one call.
+        recent_ids = np.fromiter(recent, dtype=np.int64, count=len(recent))
+        where = np.array(list(recent.values()), dtype=np.float64).reshape(-1, 2)
+        exact = geodesics_km(lat, lon, where[:, 0], where[:, 1])
+        inside = exact <= radius_km
+        ids, kms = [recent_ids[inside]], [exact[inside]]
         count = len(snapshot.ids)
-        if count == 0:
-            while ready:
-                km, item_id = heapq.heappop(ready)
-                yield item_id, km
-            return
         target = unit_vectors(lat, lon)
         # Anything farther on the sphere than this cannot be within radius.
-        bound = sphere_km_to_chord(max_sphere_km(radius_km))
-        read = 0
-        want = FIRST_BATCH
+        bound = sphere_km_to_chord(max_sphere_km(radius_km)) * (1 + 1e-12)
+        read = handed = 0
+        want = first
         while True:
-            want = min(want, count)
-            chords, indexes = snapshot.tree.query(
-                target, k=want, distance_upper_bound=bound * (1 + 1e-12)
+            exhausted = True
+            frontier = math.inf
+            if count:
+                want = min(want, count)
+                chords, indexes = snapshot.tree.query(
+                    target, k=want, distance_upper_bound=bound
+                )
+                chords, indexes = np.atleast_1d(chords), np.atleast_1d(indexes)
+                found = int(np.count_nonzero(indexes < count))
+                new = indexes[read:found]
+                exact = geodesics_km(lat, lon, snapshot.lat[new], snapshot.lon[new])
+                keep = exact <= radius_km
+                if recent:
+                    keep &= ~np.isin(snapshot.ids[new], recent_ids)
+                ids.append(snapshot.ids[new][keep])
+                kms.append(exact[keep])
+                read = found
+                exhausted = found < want or want == count
+                if not exhausted:
+                    # Every unread item is at least this far on the sphere.
+                    frontier = float(chord_to_sphere_km(chords[found - 1]))
+            all_ids, all_km = np.concatenate(ids), np.concatenate(kms)
+            ids, kms = [all_ids], [all_km]
+            order = np.lexsort((all_ids, all_km))
+            # Settled: no unread item can come before it, i.e. the largest
+            # sphere distance its exact one allows is nearer than the frontier.
+            nearer = frontier * (1.0 - SPHERE_RELATIVE_ERROR) - SPHERE_ABSOLUTE_ERROR_KM
+            settled = int(np.searchsorted(all_km[order], nearer, side="left"))
+            if exhausted:
+                settled = len(order)
+            chosen = order[handed:settled]
+            yield from zip(
+                all_ids[chosen].tolist(), all_km[chosen].tolist(), strict=True
             )
-            chords, indexes = np.atleast_1d(chords), np.atleast_1d(indexes)
-            found = int(np.count_nonzero(indexes < count))
-            new = indexes[read:found]
-            exact = geodesics_km(lat, lon, snapshot.lat[new], snapshot.lon[new])
-            for km, item_id in zip(
-                exact.tolist(), snapshot.ids[new].tolist(), strict=True
-            ):
-                if km <= radius_km and item_id not in recent:
-                    heapq.heappush(ready, (km, item_id))
-            read = found
-            exhausted = found < want or want == count
-            # Every unread item is at least this far on the sphere, so an item
-            # whose exact distance bounds a nearer sphere distance is settled.
-            frontier = (
-                math.inf if exhausted else float(chord_to_sphere_km(chords[found - 1]))
-            )
-            while ready and max_sphere_km(ready[0][0]) < frontier:
-                km, item_id = heapq.heappop(ready)
-                yield item_id, km
+            handed = settled
             if exhausted:
                 return
             want *= 4

@@ -106,15 +106,17 @@ def _memory_candidates(
     index: OrganizationIndex | None = None,
     limit: int = postgis.MAX_CANDIDATES,
 ) -> list[scoring.Candidate]:
-    nearby = (
-        (index or ORGANIZATIONS)
-        .get(session)
-        .nearest(surplus.lat, surplus.lon, surplus.farm_radius_km)
-    )
     shortlist = facts.Shortlist(surplus, limit)
     # Facts are read for a few organizations at a time, nearest first, until
     # enough of them can take the surplus.
     batch = 3 * limit + 6
+    # The tree is read a little past the batch: the farthest items read are
+    # not settled until more are (services.matcher.geo).
+    nearby = (
+        (index or ORGANIZATIONS)
+        .get(session)
+        .nearest(surplus.lat, surplus.lon, surplus.farm_radius_km, first=batch + 8)
+    )
     connection = session.connection()
     while not shortlist.full:
         distances = dict(itertools.islice(nearby, batch))
