@@ -7,10 +7,12 @@ import logging
 import os
 import secrets
 import sys
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+import redis
 
 from shared import config, logs
 from shared import runtime as runtime_module
@@ -128,11 +130,20 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}")
     _warm_up(runtime, names)
-    # SimpleWorker runs jobs in this process: no fork per job, and the
-    # database pool is never shared across a fork.
-    rq_worker = SimpleWorker(
-        [runtime.queue(n) for n in names], connection=runtime.redis
-    )
+    log = logging.getLogger("glanage.worker")
+    while True:
+        try:
+            # SimpleWorker runs jobs in this process: no fork per job, and
+            # the database pool is never shared across a fork.
+            rq_worker = SimpleWorker(
+                [runtime.queue(n) for n in names], connection=runtime.redis
+            )
+            break
+        except redis.ConnectionError:
+            # Registering needs Redis; once working, RQ rides out an outage
+            # by itself. A worker started while Redis is away waits for it.
+            log.warning("worker.waiting_for_redis")
+            time.sleep(1.0)
     rq_worker.work(burst=burst, with_scheduler=True)
 
 
