@@ -17,18 +17,23 @@ import multiprocessing
 import os
 import random
 import time
-from datetime import date, timedelta
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
 import psycopg
 from sqlalchemy import func, select, text
 
-from bench.common import PG_ADMIN, Table, fresh_database, median, ms
+from bench.common import (
+    PG_ADMIN,
+    Table,
+    announce_squash,
+    fresh_database,
+    median,
+    ms,
+)
 from shared import claims
 from shared.db import make_engine, make_session_factory, transaction
 from shared.models import Claim, Farm, Organization, Surplus
-from shared.surpluses import Announcement, announce
 
 CLAIMERS = int(os.environ.get("GLANAGE_BENCH_CLAIMERS", "100"))
 ROUNDS = int(os.environ.get("GLANAGE_BENCH_ROUNDS", "20"))
@@ -123,19 +128,7 @@ def main() -> None:
             surplus_ids = []
             for round_no in range(ROUNDS + BARE_ROUNDS):
                 kg = supply_kg(round_no)
-                surplus = announce(
-                    session,
-                    farm,
-                    Announcement(
-                        parcel=farm.parcels[0],
-                        crop="courge",
-                        quantity=kg,
-                        unit="kg",
-                        quantity_kg=kg,
-                        available_until=date.today() + timedelta(days=3),
-                    ),
-                    source="sms",
-                )
+                surplus = announce_squash(session, farm, kg)
                 session.flush()
                 surplus_ids.append(surplus.id)
 

@@ -276,3 +276,26 @@ def base_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
         "GLANAGE_LOG_LEVEL": "WARNING",
         **extra,
     }
+
+
+def announce_squash(
+    session: Any, farm: Any, kg: float, days: int = 3, source: str = "sms"
+) -> Any:
+    """A farm's surplus of squash on its first parcel, as the product stores one."""
+    from datetime import date, timedelta
+
+    from shared.surpluses import Announcement, announce
+
+    return announce(
+        session,
+        farm,
+        Announcement(
+            parcel=farm.parcels[0],
+            crop="courge",
+            quantity=kg,
+            unit="kg",
+            quantity_kg=kg,
+            available_until=date.today() + timedelta(days=days),
+        ),
+        source=source,
+    )

@@ -28,7 +28,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -43,6 +42,7 @@ from bench.common import (
     PG_ADMIN,
     Processes,
     Table,
+    announce_squash,
     base_env,
     fresh_database,
     fresh_redis,
@@ -53,7 +53,6 @@ from services.notifier.senders import sender_for
 from shared import compose, config, outgoing
 from shared.db import make_engine, make_session_factory, transaction
 from shared.models import Contact, Farm, Message, Offer, Organization
-from shared.surpluses import Announcement, announce
 from tests.fake_twilio import FakeTwilio
 
 TWILIO_SID = "AC" + "0" * 32
@@ -174,19 +173,7 @@ def queue_offers(url: str, org_ids: list[int], settings: config.Settings) -> lis
     with transaction(make_session_factory(engine)) as session:
         farm = session.scalars(select(Farm).order_by(Farm.id)).first()
         assert farm is not None
-        surplus = announce(
-            session,
-            farm,
-            Announcement(
-                parcel=farm.parcels[0],
-                crop="courge",
-                quantity=500,
-                unit="kg",
-                quantity_kg=500,
-                available_until=date.today() + timedelta(days=3),
-            ),
-            source="sms",
-        )
+        surplus = announce_squash(session, farm, 500)
         session.flush()
         offers = [
             Offer(surplus_id=surplus.id, organization_id=org_id) for org_id in org_ids

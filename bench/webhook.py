@@ -23,7 +23,6 @@ import subprocess
 import tempfile
 import urllib.parse
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -33,6 +32,7 @@ from bench.common import (
     ROOT,
     Processes,
     Table,
+    announce_squash,
     base_env,
     free_port,
     fresh_database,
@@ -98,7 +98,6 @@ def main() -> None:
 def _prepare(db: str) -> tuple[list[str], People]:
     """Bench farms and organizations, and surpluses offered to every bench
     organization, so that `OUI A12 200` takes kilos like a real claim."""
-    from shared.surpluses import Announcement, announce
 
     engine = make_engine(db)
     with transaction(make_session_factory(engine)) as session:
@@ -109,19 +108,7 @@ def _prepare(db: str) -> tuple[list[str], People]:
         codes = []
         for n in range(SURPLUSES_ON_OFFER):
             farm = farms[n % len(farms)]
-            surplus = announce(
-                session,
-                farm,
-                Announcement(
-                    parcel=farm.parcels[0],
-                    crop="courge",
-                    quantity=10_000_000,
-                    unit="kg",
-                    quantity_kg=10_000_000,
-                    available_until=date.today() + timedelta(days=30),
-                ),
-                source="api",
-            )
+            surplus = announce_squash(session, farm, 10_000_000, days=30, source="api")
             surplus.status = SurplusStatus.OFFERED
             session.add_all(
                 Offer(surplus_id=surplus.id, organization_id=org_id, status="sent")
