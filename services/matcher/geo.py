@@ -124,7 +124,7 @@ class MemoryGeoIndex:
 
     Items added or moved after the last build wait in a small side list that
     every query reads too; once it holds COMPACT_AFTER items, a background
-    thread builds a new tree (about 40 ms at 60,000 items) and swaps it in.
+    thread builds a new tree (about 90 ms at 60,000 items) and swaps it in.
     So a change is seen by the very next query, and no query ever waits for a
     build but the first.
     """
