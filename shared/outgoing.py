@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from shared import compose, gsm
@@ -94,25 +94,22 @@ def queue(
     return message
 
 
-def identical_lately(
-    session: Session,
-    to_addr: str,
-    body: str,
-    now: datetime,
-    *,
-    besides: int | None = None,
-) -> int:
+def _gone_lately(message: type[Message], now: datetime) -> ColumnElement[bool]:
+    """What the loop guard counts: texts that went, or are going, out in the
+    last LOOP_WINDOW."""
+    return and_(
+        message.direction == "out",
+        message.status.in_(("sending", "sent", "delivered", "read")),
+        message.created_at >= now - LOOP_WINDOW,
+    )
+
+
+def identical_lately(session: Session, to_addr: str, body: str, now: datetime) -> int:
     """How many identical texts went, or are going, to `to_addr` in the last
     LOOP_WINDOW (the loop guard compares it with GLANAGE_LOOP_GUARD_MAX)."""
     query = select(func.count(Message.id)).where(
-        Message.direction == "out",
-        Message.to_addr == to_addr,
-        Message.body == body,
-        Message.status.in_(("sending", "sent", "delivered", "read")),
-        Message.created_at >= now - LOOP_WINDOW,
+        Message.to_addr == to_addr, Message.body == body, _gone_lately(Message, now)
     )
-    if besides is not None:
-        query = query.where(Message.id != besides)
     return session.scalar(query) or 0
 
 
@@ -129,12 +126,12 @@ def identical_lately_many(
         select(mine.id, func.count(other.id))
         .join(
             other,
-            (other.to_addr == mine.to_addr)
-            & (other.body == mine.body)
-            & (other.id != mine.id)
-            & (other.direction == "out")
-            & other.status.in_(("sending", "sent", "delivered", "read"))
-            & (other.created_at >= now - LOOP_WINDOW),
+            and_(
+                other.to_addr == mine.to_addr,
+                other.body == mine.body,
+                other.id != mine.id,
+                _gone_lately(other, now),
+            ),
         )
         .where(mine.id.in_(message_ids))
         .group_by(mine.id)

@@ -506,7 +506,8 @@ def _take_many(
 def _refusals(
     runtime: Runtime, session: Session, rows: Sequence[Any]
 ) -> dict[int, str]:
-    """_refusal() for many messages, in two queries."""
+    """Why each of these messages (with .id and .contact_id) must not go
+    out, for those that must not; two queries however many."""
     if not rows:
         return {}
     contact_ids = [r.contact_id for r in rows if r.contact_id is not None]
@@ -673,15 +674,7 @@ def deliver(runtime: Runtime, message_id: int) -> str:
 
 def _refusal(runtime: Runtime, session: Session, message: Message) -> str:
     """Why this message must not go out, or "" when it may."""
-    contact = session.get(Contact, message.contact_id) if message.contact_id else None
-    if contact is not None and contact.opted_out:
-        return "opted out before it was sent"
-    same = outgoing.identical_lately(
-        session, message.to_addr, message.body, utcnow(), besides=message.id
-    )
-    if same >= runtime.settings.loop_guard_max:
-        return f"loop guard: {same} identical messages in 5 minutes"
-    return ""
+    return _refusals(runtime, session, [message]).get(message.id, "")
 
 
 def _opted_out_at_carrier(runtime: Runtime, message_id: int) -> None:
