@@ -21,12 +21,15 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import psutil
 import psycopg
 import redis
+
+from shared.surpluses import Announcement, announce
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-artifacts" / "bench"
@@ -282,10 +285,6 @@ def announce_squash(
     session: Any, farm: Any, kg: float, days: int = 3, source: str = "sms"
 ) -> Any:
     """A farm's surplus of squash on its first parcel, as the product stores one."""
-    from datetime import date, timedelta
-
-    from shared.surpluses import Announcement, announce
-
     return announce(
         session,
         farm,

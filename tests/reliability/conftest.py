@@ -34,6 +34,7 @@ from tests.fake_twilio import FakeTwilio
 from tests.production.conftest import (  # noqa: F401 - fixtures used here
     PG_ADMIN,
     Stack,
+    _ready,
     _unavailable,
     free_port,
     pg_template,
@@ -234,13 +235,6 @@ def fault_stack(
         yield stack
     finally:
         stack.stop()
-
-
-def _ready(base: str) -> bool:
-    import urllib.request
-
-    with urllib.request.urlopen(f"{base}/readyz", timeout=3) as response:
-        return bool(response.status == 200)
 
 
 # ---- What each fault test counted ------------------------------------------
